@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("qualiflow.shell.urls")),
+    path("accounts/", include("qualiflow.accounts.urls")),
+    path("org/", include("qualiflow.org.urls")),
+    path("people/", include("qualiflow.people.urls")),
+    path("audit/", include("qualiflow.audit.urls")),
+    path("api/v1/", include("qualiflow.api.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
