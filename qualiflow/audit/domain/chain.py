@@ -1,0 +1,119 @@
+"""The audit hash chain: each entry's SHA-256 covers its own content and the previous entry's hash.
+
+Pure functions over plain values, so the same code writes the chain and verifies it, and an auditor can
+re-implement the check from this file alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+GENESIS_HASH = "0" * 64
+_SEP = "\x1f"
+
+
+def timestamp_text(moment: datetime) -> str:
+    """UTC time to microsecond precision; naive datetimes are taken as UTC (how SQLite returns them)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def chain_digest(seq: int, recorded_at: str, rest: Sequence[str]) -> str:
+    """The one canonical form, for writer and verifier alike: the `COLUMNS` values up to and including
+    `prev_hash`, as text, joined by the unit separator, SHA-256 over their UTF-8 bytes."""
+    return hashlib.sha256(_SEP.join((str(seq), recorded_at, *rest)).encode("utf-8")).hexdigest()
+
+
+def entry_hash(
+    *,
+    seq: int,
+    recorded_at: str,
+    actor_kind: str,
+    actor_id: str,
+    actor_name: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    object_repr: str,
+    changes: str,
+    reason: str,
+    request_id: str,
+    prev_hash: str,
+) -> str:
+    return chain_digest(
+        seq,
+        recorded_at,
+        (actor_kind, actor_id, actor_name, action, object_type, object_id, object_repr, changes, reason, request_id, prev_hash),
+    )
+
+
+# Column order shared by the writer, the verifier's query and `verify_rows`.
+COLUMNS = (
+    "seq",
+    "recorded_at",
+    "actor_kind",
+    "actor_id",
+    "actor_name",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "changes",
+    "reason",
+    "request_id",
+    "prev_hash",
+    "hash",
+)
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    problem: str  # "edited", "missing", "inserted"
+    detail: str
+
+
+@dataclass
+class ChainState:
+    """Where verification stands after a batch, so a long chain is checked page by page."""
+
+    expected_seq: int = 1
+    prev_hash: str = GENESIS_HASH
+    checked: int = 0
+
+
+def verify_rows(rows: Iterable[Sequence], state: ChainState) -> ChainBreak | None:
+    """Check rows (in `COLUMNS` order, ascending seq) continuing from `state`; return the first break.
+
+    `recorded_at` may come as the `timestamp_text` string (what the verifier's query selects, faster) or
+    as a datetime."""
+    digest = chain_digest
+    expected_seq = state.expected_seq
+    prev_hash = state.prev_hash
+    broken = None
+    for row in rows:
+        seq = row[0]
+        if seq != expected_seq:
+            if seq > expected_seq:
+                gap = f"entry {expected_seq} is" if seq == expected_seq + 1 else f"entries {expected_seq}..{seq - 1} are"
+                broken = ChainBreak(expected_seq, "missing", f"{gap} missing")
+            else:
+                broken = ChainBreak(seq, "inserted", f"entry {seq} is out of sequence")
+            break
+        if row[12] != prev_hash:
+            broken = ChainBreak(seq, "inserted", f"entry {seq} does not link to the entry before it")
+            break
+        recorded = row[1]
+        if digest(seq, recorded if recorded.__class__ is str else timestamp_text(recorded), row[2:13]) != row[13]:
+            broken = ChainBreak(seq, "edited", f"entry {seq} does not match its hash")
+            break
+        prev_hash = row[13]
+        expected_seq += 1
+    state.checked += expected_seq - state.expected_seq
+    state.expected_seq = expected_seq
+    state.prev_hash = prev_hash
+    return broken
