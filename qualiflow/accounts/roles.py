@@ -1,0 +1,63 @@
+"""Roles and the permissions they carry. Deny by default: a permission not listed here is not granted.
+
+Permissions are `<app>.<what>`; a role assignment may narrow a role to one site, department or line.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Perm:
+    ORG_VIEW = "org.view"
+    ORG_MANAGE = "org.manage"
+    PEOPLE_VIEW = "people.view"
+    PEOPLE_MANAGE = "people.manage"
+    PEOPLE_VIEW_SENSITIVE = "people.view_sensitive"
+    TRAINING_VIEW = "training.view"
+    TRAINING_MANAGE = "training.manage"
+    AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
+    ACCOUNTS_MANAGE = "accounts.manage"
+    ESIGN = "accounts.esign"
+
+
+ALL_PERMISSIONS = frozenset(v for k, v in vars(Perm).items() if k.isupper())
+
+
+class Role(models.TextChoices):
+    SYSTEM_ADMIN = "system_admin", _("System administrator")
+    HR_ADMIN = "hr_admin", _("HR administrator")
+    TRAINING_COORDINATOR = "training_coordinator", _("Training coordinator")
+    PRODUCTION_SUPERVISOR = "production_supervisor", _("Production supervisor")
+    OPERATOR = "operator", _("Operator")
+    QA = "qa", _("Quality assurance")
+    MAINTENANCE = "maintenance", _("Maintenance / metrology")
+    AUDITOR = "auditor", _("Auditor (read-only)")
+    INTEGRATION = "integration", _("Integration client")
+
+
+_READ_ALL = {Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.TRAINING_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.SYSTEM_ADMIN: ALL_PERMISSIONS,
+    Role.HR_ADMIN: frozenset(
+        {Perm.ORG_VIEW, Perm.ORG_MANAGE, Perm.PEOPLE_VIEW, Perm.PEOPLE_MANAGE, Perm.PEOPLE_VIEW_SENSITIVE,
+         Perm.TRAINING_VIEW, Perm.TRAINING_MANAGE, Perm.AUDIT_VIEW, Perm.ESIGN}
+    ),
+    Role.TRAINING_COORDINATOR: frozenset({Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.TRAINING_VIEW, Perm.TRAINING_MANAGE, Perm.ESIGN}),
+    Role.PRODUCTION_SUPERVISOR: frozenset({Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.PEOPLE_MANAGE, Perm.TRAINING_VIEW, Perm.ESIGN}),
+    Role.OPERATOR: frozenset({Perm.ESIGN}),
+    Role.QA: frozenset({Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.TRAINING_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.ESIGN}),
+    Role.MAINTENANCE: frozenset({Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.ESIGN}),
+    Role.AUDITOR: frozenset(_READ_ALL),
+    Role.INTEGRATION: frozenset({Perm.ORG_VIEW, Perm.ORG_MANAGE, Perm.PEOPLE_VIEW, Perm.PEOPLE_MANAGE}),
+}
+
+
+class ScopeKind(models.TextChoices):
+    GLOBAL = "global", _("Whole company")
+    SITE = "site", _("Site")
+    DEPARTMENT = "department", _("Department")
+    LINE = "line", _("Production line")
