@@ -1,0 +1,37 @@
+"""The domains of DESIGN.md §2 as the navigation shows them: built ones link to their pages, the rest
+to a page that says what is coming."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Domain:
+    key: str
+    label: object
+    url_name: str | None  # None: not built yet
+    summary: object
+    perm: str | None = None
+
+
+DOMAINS: tuple[Domain, ...] = (
+    Domain("people", _("People"), "people:employee_list", _("Employees, positions and assignment history."), "people.view"),
+    Domain("org", _("Organisation"), "org:overview", _("Company, sites, departments, lines, work centers, positions."), "org.view"),
+    Domain("training", _("Training & qualifications"), None,
+           _("Courses, training records, qualifications (资质), certificates, the training matrix and expiry management.")),
+    Domain("documents", _("Documents"), None, _("Controlled SOPs and work instructions, revisions and read-and-understand training.")),
+    Domain("production", _("Production"), None,
+           _("Routings, work orders, the shop-floor station gated by qualification, device history records.")),
+    Domain("equipment", _("Equipment"), None, _("Equipment, maintenance and calibration, gated by technician qualification.")),
+    Domain("quality", _("Quality"), None, _("Nonconformances, deviations, CAPA and effectiveness checks.")),
+    Domain("scheduling", _("Scheduling"), None, _("Rosters built from qualified, available people under labour rules.")),
+    Domain("integration", _("Integration"), None, _("Webhooks, automation rules, SCIM provisioning and legacy data import.")),
+    Domain("governance", _("Data quality"), None, _("Data dictionary, data-quality rules and self-service corrections.")),
+    Domain("audit", _("Audit trail"), "audit:entry_list", _("Every change, who made it, when and why; chain verification."), "audit.view"),
+    Domain("reports", _("Reports"), None, _("KPIs, dashboards and scheduled reports.")),
+)
+
+BY_KEY = {d.key: d for d in DOMAINS}
