@@ -1,0 +1,1 @@
+"""Training and qualification (资质): competence planned, trained, assessed, recorded, kept current and proven."""
