@@ -1,0 +1,1 @@
+"""The demo plant: a sterile single-use infusion-set maker, seeded deterministically for demos and benchmarks."""
