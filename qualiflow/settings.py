@@ -142,6 +142,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# collectstatic fills it for `serve`; WhiteNoise wants it to exist in every process (tests, manage).
+STATIC_ROOT.mkdir(exist_ok=True)
 NODE_MODULES = PROJECT_DIR / "node_modules"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 for vendor_dir in (NODE_MODULES / "htmx.org" / "dist", NODE_MODULES / "echarts" / "dist"):
