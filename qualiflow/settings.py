@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "qualiflow.accounts",
     "qualiflow.org",
     "qualiflow.people",
+    "qualiflow.documents",
     "qualiflow.training",
     "qualiflow.shell",
     "qualiflow.demo",

@@ -121,3 +121,34 @@ class ESignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.printed_name} — {self.get_meaning_display()}"
+
+
+class Notification(models.Model):
+    """An in-app message to a user (mirrored by e-mail where the user has an address). Not regulated:
+    the facts it reports are audited where they happen."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient"))
+    kind = models.CharField(_("kind"), max_length=60)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    # Makes a repeated job run send nothing twice, e.g. "expiring:<grant id>:<recipient>".
+    dedupe_key = models.CharField(_("dedupe key"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"], condition=~models.Q(dedupe_key=""), name="notification_dedupe_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -7,6 +7,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from qualiflow.audit.tracking import AuditedModel
+from qualiflow.documents.models import Document, DocumentRevision
+from qualiflow.org.models import ProductionLine
 from qualiflow.people.models import Employee
 
 CAPABILITY_CODE = RegexValidator(
@@ -46,6 +48,11 @@ class Qualification(AuditedModel):
     )
     is_active = models.BooleanField(_("active"), default=True)
     description = models.TextField(_("description"), blank=True)
+    documents = models.ManyToManyField(
+        Document, through="QualificationDocument", blank=True, related_name="qualifications",
+        verbose_name=_("controlled documents"),
+        help_text=_("Holders must be trained on the effective revision of each; a newer revision requires retraining."),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -73,6 +80,28 @@ class Qualification(AuditedModel):
 
     def display_name(self, language: str) -> str:
         return self.name_en if language == "en" and self.name_en else self.name
+
+
+class QualificationDocument(AuditedModel):
+    """A qualification rests on a controlled document: holders must be trained on its effective revision."""
+
+    audit_reason_required = True
+
+    qualification = models.ForeignKey(Qualification, on_delete=models.CASCADE, related_name="+", verbose_name=_("qualification"))
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="+", verbose_name=_("document"))
+
+    class Meta:
+        verbose_name = _("document of a qualification")
+        verbose_name_plural = _("documents of qualifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["qualification", "document"], name="qualification_document_unique",
+                violation_error_message=_("The qualification already rests on this document."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.qualification_id} → {self.document_id}"
 
 
 class CourseKind(models.TextChoices):
@@ -103,6 +132,15 @@ class Course(AuditedModel):
         help_text=_("Empty: the course has no scored assessment."),
     )
     e_learning_url = models.URLField(_("e-learning link"), max_length=500, blank=True)
+    document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, null=True, blank=True, related_name="courses",
+        verbose_name=_("document trained on"),
+        help_text=_("For read-and-understand and procedure training: the record keeps the revision in effect."),
+    )
+    effectiveness_check_days = models.PositiveIntegerField(
+        _("effectiveness check after (days)"), null=True, blank=True,
+        help_text=_("Empty: no effectiveness evaluation by the supervisor."),
+    )
     confers = models.ManyToManyField(
         Qualification, through="CourseQualification", related_name="conferring_courses",
         verbose_name=_("qualifications conferred"), blank=True,
@@ -355,11 +393,20 @@ class TrainingRecord(AuditedModel):
         Employee, on_delete=models.PROTECT, null=True, blank=True, related_name="trainings_given",
         verbose_name=_("trainer"),
     )
-    # The controlled document revision trained on (the documents app links these later; kept as plain values).
+    # The controlled document revision trained on, as plain values: the record must outlive any edit of the
+    # document catalogue and the status function compares revision numbers directly.
     document_id = models.UUIDField(_("document"), null=True, blank=True)
     document_revision = models.PositiveIntegerField(_("document revision"), null=True, blank=True)
     document_revision_label = models.CharField(_("document revision label"), max_length=40, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    session = models.ForeignKey(
+        "TrainingSession", on_delete=models.PROTECT, null=True, blank=True, related_name="records",
+        verbose_name=_("session"),
+    )
+    line = models.ForeignKey(
+        ProductionLine, on_delete=models.PROTECT, null=True, blank=True, related_name="training_records",
+        verbose_name=_("for production line"),
+    )
 
     class Meta:
         ordering = ["employee", "-completed_at"]
@@ -389,3 +436,304 @@ class TrainingRecord(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.employee_id} · {self.course_id} ({self.completed_at:%Y-%m-%d})"
+
+
+class Curriculum(AuditedModel):
+    """A set of courses taken together, e.g. the onboarding programme of a clean-room assembler."""
+
+    audit_reason_required = True
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    courses = models.ManyToManyField(
+        Course, through="CurriculumCourse", blank=True, related_name="curricula", verbose_name=_("courses")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("curriculum")
+        verbose_name_plural = _("curricula")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class CurriculumCourse(AuditedModel):
+    audit_reason_required = True
+
+    curriculum = models.ForeignKey(Curriculum, on_delete=models.CASCADE, related_name="+", verbose_name=_("curriculum"))
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="+", verbose_name=_("course"))
+
+    class Meta:
+        verbose_name = _("course of a curriculum")
+        verbose_name_plural = _("courses of curricula")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["curriculum", "course"], name="curriculum_course_unique",
+                violation_error_message=_("The curriculum already contains this course."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.curriculum_id} → {self.course_id}"
+
+
+class AssignmentReason(models.TextChoices):
+    ONBOARDING = "onboarding", _("Onboarding")
+    POSITION_CHANGE = "position_change", _("Position change")
+    RENEWAL = "renewal", _("Renewal")
+    DOCUMENT_REVISION = "document_revision", _("Document revision")
+    CAPA = "capa", _("CAPA")
+    AD_HOC = "ad_hoc", _("Ad hoc")
+
+
+class AssignmentStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    COMPLETED = "completed", _("Completed")
+    RETIRED = "retired", _("No longer needed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class TrainingAssignment(AuditedModel):
+    """A person must take a course by a due date, for a reason; the reconciler creates and retires these."""
+
+    employee = models.ForeignKey(
+        Employee, on_delete=models.PROTECT, related_name="training_assignments", verbose_name=_("employee")
+    )
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="assignments", verbose_name=_("course"))
+    qualification = models.ForeignKey(
+        Qualification, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments",
+        verbose_name=_("for qualification"),
+    )
+    document_revision = models.ForeignKey(
+        DocumentRevision, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments",
+        verbose_name=_("document revision"),
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=AssignmentReason.choices)
+    due_on = models.DateField(_("due on"))
+    status = models.CharField(_("status"), max_length=12, choices=AssignmentStatus.choices, default=AssignmentStatus.OPEN)
+    # What created it, so the reconciler recognises its own work and stays idempotent.
+    source_key = models.CharField(_("source"), max_length=200, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(_("overdue escalated at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "employee"]
+        verbose_name = _("training assignment")
+        verbose_name_plural = _("training assignments")
+        indexes = [
+            models.Index(fields=["employee", "status"], name="assignment_employee_status_idx"),
+            models.Index(fields=["status", "due_on"], name="assignment_status_due_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "source_key"], condition=Q(status="open") & ~Q(source_key=""),
+                name="assignment_open_source_unique",
+                violation_error_message=_("This person already has an open assignment for this."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} · {self.course_id} (due {self.due_on})"
+
+
+class SessionStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class TrainingSession(AuditedModel):
+    """One delivery of a course: when, where, for which line, by which (qualified) trainer."""
+
+    audit_reason_required = True
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("course"))
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    line = models.ForeignKey(
+        ProductionLine, on_delete=models.PROTECT, null=True, blank=True, related_name="training_sessions",
+        verbose_name=_("production line"),
+    )
+    trainer = models.ForeignKey(
+        Employee, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions_given",
+        verbose_name=_("trainer"),
+    )
+    external_trainer = models.CharField(_("external trainer"), max_length=200, blank=True)
+    capacity = models.PositiveIntegerField(_("capacity"), validators=[MinValueValidator(1)])
+    document_revision = models.ForeignKey(
+        DocumentRevision, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions",
+        verbose_name=_("document revision"),
+    )
+    status = models.CharField(_("status"), max_length=12, choices=SessionStatus.choices, default=SessionStatus.PLANNED)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("training session")
+        verbose_name_plural = _("training sessions")
+        indexes = [models.Index(fields=["starts_at"], name="session_starts_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start",
+                violation_error_message=_("A session must end after it starts."),
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1), name="session_capacity_positive",
+                violation_error_message=_("The capacity must be at least one."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course_id} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class Attendance(AuditedModel):
+    """A trainee enrolled in a session: whether they attended, their assessment and the practical sign-off."""
+
+    audit_reason_required = True
+
+    session = models.ForeignKey(TrainingSession, on_delete=models.PROTECT, related_name="attendances", verbose_name=_("session"))
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="attendances", verbose_name=_("employee"))
+    assignment = models.ForeignKey(
+        TrainingAssignment, on_delete=models.PROTECT, null=True, blank=True, related_name="attendances",
+        verbose_name=_("assignment"),
+    )
+    attended = models.BooleanField(_("attended"), null=True, blank=True)
+    practical_signed_off = models.BooleanField(_("practical sign-off"), default=False)
+    skill_level = models.PositiveSmallIntegerField(_("skill level"), null=True, blank=True, validators=list(SKILL_LEVELS))
+    record = models.OneToOneField(
+        TrainingRecord, on_delete=models.PROTECT, null=True, blank=True, related_name="attendance",
+        verbose_name=_("training record"),
+    )
+
+    class Meta:
+        ordering = ["session", "employee"]
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendances")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "employee"], name="attendance_unique",
+                violation_error_message=_("This person is already enrolled in the session."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} · {self.employee_id}"
+
+
+class AssessmentKind(models.TextChoices):
+    WRITTEN = "written", _("Written")
+    PRACTICAL = "practical", _("Practical")
+
+
+class Assessment(AuditedModel):
+    """考核: a scored test of a trainee on a course; passed when the score reaches the pass mark."""
+
+    audit_reason_required = True
+
+    attendance = models.ForeignKey(Attendance, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("attendance"))
+    kind = models.CharField(_("kind"), max_length=12, choices=AssessmentKind.choices, default=AssessmentKind.WRITTEN)
+    score = models.DecimalField(_("score"), max_digits=7, decimal_places=2, validators=[MinValueValidator(0)])
+    max_score = models.DecimalField(_("maximum score"), max_digits=7, decimal_places=2)
+    pass_mark = models.DecimalField(_("pass mark"), max_digits=7, decimal_places=2)
+    passed = models.BooleanField(_("passed"))
+    assessed_at = models.DateTimeField(_("assessed at"))
+    assessor = models.ForeignKey(
+        Employee, on_delete=models.PROTECT, null=True, blank=True, related_name="assessments_given",
+        verbose_name=_("assessor"),
+    )
+
+    class Meta:
+        ordering = ["attendance", "-assessed_at"]
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=F("max_score")), name="assessment_score_in_range",
+                violation_error_message=_("The score must be between 0 and the maximum score."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attendance_id} {self.score}/{self.max_score}"
+
+
+class EffectivenessStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    EFFECTIVE = "effective", _("Effective")
+    NOT_EFFECTIVE = "not_effective", _("Not effective")
+
+
+class EffectivenessCheck(AuditedModel):
+    """有效性评价: some days after training, the supervisor judges whether it worked on the job."""
+
+    audit_reason_required = True
+
+    record = models.OneToOneField(
+        TrainingRecord, on_delete=models.PROTECT, related_name="effectiveness_check", verbose_name=_("training record")
+    )
+    due_on = models.DateField(_("due on"))
+    evaluator = models.ForeignKey(
+        Employee, on_delete=models.PROTECT, null=True, blank=True, related_name="effectiveness_checks_due",
+        verbose_name=_("evaluator"),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=EffectivenessStatus.choices, default=EffectivenessStatus.PENDING
+    )
+    evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        ordering = ["due_on"]
+        verbose_name = _("effectiveness check")
+        verbose_name_plural = _("effectiveness checks")
+
+    def __str__(self) -> str:
+        return f"{self.record_id} ({self.get_status_display()})"
+
+
+def certificate_upload_to(instance: "Certificate", filename: str) -> str:
+    return f"certificates/{instance.employee_id}/{filename}"
+
+
+class Certificate(AuditedModel):
+    """证书: an external or health certificate a person holds; recording one grants its qualification."""
+
+    audit_reason_required = True
+
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="certificates", verbose_name=_("employee"))
+    qualification = models.ForeignKey(
+        Qualification, on_delete=models.PROTECT, related_name="certificates", verbose_name=_("qualification")
+    )
+    number = models.CharField(_("certificate number"), max_length=100)
+    issuer = models.CharField(_("issuer"), max_length=200)
+    issued_on = models.DateField(_("issued on"))
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    scan = models.FileField(_("scan"), upload_to=certificate_upload_to, blank=True)
+    scan_sha256 = models.CharField(_("scan SHA-256"), max_length=64, blank=True)
+    grant = models.OneToOneField(
+        QualificationGrant, on_delete=models.PROTECT, null=True, blank=True, related_name="certificate",
+        verbose_name=_("grant"),
+    )
+
+    class Meta:
+        ordering = ["employee", "-issued_on"]
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True) | Q(expires_on__gt=F("issued_on")), name="certificate_expiry_after_issue",
+                violation_error_message=_("The expiry date must be after the issue date."),
+            ),
+            models.UniqueConstraint(
+                fields=["qualification", "issuer", "number"], name="certificate_number_unique",
+                violation_error_message=_("A certificate with this number from this issuer is already recorded."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.issuer})"
