@@ -17,6 +17,8 @@ class Perm:
     PEOPLE_VIEW_SENSITIVE = "people.view_sensitive"
     TRAINING_VIEW = "training.view"
     TRAINING_MANAGE = "training.manage"
+    DOCUMENTS_VIEW = "documents.view"
+    DOCUMENTS_MANAGE = "documents.manage"
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
     ACCOUNTS_MANAGE = "accounts.manage"
@@ -38,19 +40,26 @@ class Role(models.TextChoices):
     INTEGRATION = "integration", _("Integration client")
 
 
-_READ_ALL = {Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.TRAINING_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}
+_READ_ALL = {Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.TRAINING_VIEW, Perm.DOCUMENTS_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SYSTEM_ADMIN: ALL_PERMISSIONS,
     Role.HR_ADMIN: frozenset(
         {Perm.ORG_VIEW, Perm.ORG_MANAGE, Perm.PEOPLE_VIEW, Perm.PEOPLE_MANAGE, Perm.PEOPLE_VIEW_SENSITIVE,
-         Perm.TRAINING_VIEW, Perm.TRAINING_MANAGE, Perm.AUDIT_VIEW, Perm.ESIGN}
+         Perm.TRAINING_VIEW, Perm.TRAINING_MANAGE, Perm.DOCUMENTS_VIEW, Perm.AUDIT_VIEW, Perm.ESIGN}
     ),
-    Role.TRAINING_COORDINATOR: frozenset({Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.TRAINING_VIEW, Perm.TRAINING_MANAGE, Perm.ESIGN}),
-    Role.PRODUCTION_SUPERVISOR: frozenset({Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.PEOPLE_MANAGE, Perm.TRAINING_VIEW, Perm.ESIGN}),
-    Role.OPERATOR: frozenset({Perm.ESIGN}),
-    Role.QA: frozenset({Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.TRAINING_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT, Perm.ESIGN}),
-    Role.MAINTENANCE: frozenset({Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.ESIGN}),
+    Role.TRAINING_COORDINATOR: frozenset(
+        {Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.TRAINING_VIEW, Perm.TRAINING_MANAGE, Perm.DOCUMENTS_VIEW, Perm.ESIGN}
+    ),
+    Role.PRODUCTION_SUPERVISOR: frozenset(
+        {Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.PEOPLE_MANAGE, Perm.TRAINING_VIEW, Perm.DOCUMENTS_VIEW, Perm.ESIGN}
+    ),
+    Role.OPERATOR: frozenset({Perm.DOCUMENTS_VIEW, Perm.ESIGN}),
+    Role.QA: frozenset(
+        {Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.TRAINING_VIEW, Perm.DOCUMENTS_VIEW, Perm.DOCUMENTS_MANAGE, Perm.AUDIT_VIEW,
+         Perm.AUDIT_EXPORT, Perm.ESIGN}
+    ),
+    Role.MAINTENANCE: frozenset({Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.DOCUMENTS_VIEW, Perm.ESIGN}),
     Role.AUDITOR: frozenset(_READ_ALL),
     Role.INTEGRATION: frozenset({Perm.ORG_VIEW, Perm.ORG_MANAGE, Perm.PEOPLE_VIEW, Perm.PEOPLE_MANAGE}),
 }

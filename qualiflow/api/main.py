@@ -24,6 +24,7 @@ from qualiflow.core.api import ApiErrorCode, validation_failure
 from qualiflow.core.errors import Conflict, CoreErrorCode, NotFound, QualiflowError
 from qualiflow.org import api as org_api
 from qualiflow.people import api as people_api
+from qualiflow.training import api as training_api
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ api.add_router("", accounts_api.router)
 api.add_router("/org", org_api.router)
 api.add_router("", people_api.router)
 api.add_router("/audit", audit_api.router, auth=requires(Perm.AUDIT_VIEW))
+api.add_router("/training", training_api.router)
 
 
 class MethodNotAllowed(QualiflowError):

@@ -13,3 +13,21 @@ class TrainingErrorCode(StrEnum):
     REQUIREMENT_TARGET_INVALID = "training.requirement_target_invalid"
     SIGNATURE_INCOMPLETE = "training.signature_incomplete"
     OUT_OF_SCOPE = "training.out_of_scope"
+    # The training loop
+    ASSIGNMENT_INVALID = "training.assignment_invalid"
+    ASSIGNMENT_CLOSED = "training.assignment_closed"
+    SESSION_DATES_INVALID = "training.session_dates_invalid"
+    SESSION_FULL = "training.session_full"
+    SESSION_CLOSED = "training.session_closed"
+    TRAINER_NOT_QUALIFIED = "training.trainer_not_qualified"
+    SCORE_OUT_OF_RANGE = "training.score_out_of_range"
+    NOT_ENROLLED = "training.not_enrolled"
+    LOOP_INCOMPLETE = "training.loop_incomplete"
+    EFFECTIVENESS_INVALID = "training.effectiveness_invalid"
+    # Certificates
+    CERTIFICATE_INVALID = "training.certificate_invalid"
+    CERTIFICATE_FILE_TYPE = "training.certificate_file_type"
+    CERTIFICATE_FILE_TOO_LARGE = "training.certificate_file_too_large"
+    CERTIFICATE_DUPLICATE = "training.certificate_duplicate"
+    # Reports and jobs
+    REPORT_FILTER_INVALID = "training.report_filter_invalid"

@@ -19,8 +19,8 @@ from django.utils import timezone
 from qualiflow.org.models import Position
 from qualiflow.people.models import Employee, PositionAssignment
 
-from .domain import status as domain
-from .models import (
+from ..domain import status as domain
+from ..models import (
     Qualification,
     QualificationGrant,
     QualificationRevocation,

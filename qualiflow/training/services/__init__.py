@@ -27,8 +27,8 @@ from qualiflow.integration import events
 from qualiflow.org.models import Position
 from qualiflow.people.models import Employee
 
-from .errors import TrainingErrorCode
-from .models import (
+from ..errors import TrainingErrorCode
+from ..models import (
     CAPABILITY_CODE,
     Course,
     CourseQualification,
