@@ -24,8 +24,13 @@ from .models import AuditAction
 _UNTRACKED = frozenset({"created_at", "updated_at"})
 
 
+_PLAIN_TYPES = frozenset({type(None), bool, int, float, str})
+
+
 def json_value(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
+    if type(value) in _PLAIN_TYPES:
+        return value
+    if isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, uuid.UUID | decimal.Decimal):
         return str(value)

@@ -19,7 +19,8 @@ def timestamp_text(moment: datetime) -> str:
     """UTC time to microsecond precision; naive datetimes are taken as UTC (how SQLite returns them)."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ") for years 1000-9999, at a fraction of its cost.
+    return moment.isoformat(timespec="microseconds") + "Z"
 
 
 def chain_digest(seq: int, recorded_at: str, rest: Sequence[str]) -> str:

@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+import qualiflow.audit.models
+
 
 class Migration(migrations.Migration):
 
@@ -34,12 +36,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='AuditEntry',
             fields=[
-                ('seq', models.BigIntegerField(primary_key=True, serialize=False, verbose_name='sequence')),
+                ('seq', qualiflow.audit.models.SequenceField(primary_key=True, serialize=False, verbose_name='sequence')),
                 ('recorded_at', models.DateTimeField(db_index=True, verbose_name='time (UTC)')),
                 ('actor_kind', models.CharField(max_length=20, verbose_name='actor type')),
                 ('actor_id', models.CharField(blank=True, max_length=64, verbose_name='actor id')),
                 ('actor_name', models.CharField(db_index=True, max_length=150, verbose_name='actor')),
-                ('action', models.CharField(choices=[('create', 'Created'), ('update', 'Updated'), ('delete', 'Deleted'), ('sign', 'Signed'), ('login', 'Logged in'), ('login_failed', 'Login failed'), ('logout', 'Logged out'), ('export', 'Exported'), ('read', 'Read sensitive data')], db_index=True, max_length=20, verbose_name='action')),
+                ('action', models.CharField(choices=[('create', 'Created'), ('update', 'Updated'), ('delete', 'Deleted'), ('sign', 'Signed'), ('login', 'Logged in'), ('login_failed', 'Login failed'), ('logout', 'Logged out'), ('export', 'Exported'), ('read', 'Read sensitive data')], max_length=20, verbose_name='action')),
                 ('object_type', models.CharField(max_length=100, verbose_name='object type')),
                 ('object_id', models.CharField(max_length=64, verbose_name='object id')),
                 ('object_repr', models.CharField(blank=True, max_length=255, verbose_name='object')),
