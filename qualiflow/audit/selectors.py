@@ -37,28 +37,118 @@ def timestamp_text_sql(vendor: str) -> str:
     return _TIMESTAMP_TEXT_SQL.get(vendor, "recorded_at")
 
 
-def chain_query(vendor: str) -> str:
+def chain_query(vendor: str, *, bounded: bool = False) -> str:
     columns = ", ".join(timestamp_text_sql(vendor) if c == "recorded_at" else c for c in COLUMNS)
-    return f"SELECT {columns} FROM audit_auditentry WHERE seq > %s ORDER BY seq LIMIT %s"
+    upper = " AND seq <= %s" if bounded else ""
+    return f"SELECT {columns} FROM audit_auditentry WHERE seq > %s{upper} ORDER BY seq LIMIT %s"
 
 
-def chain_verify(*, page_size: int = 50_000) -> ChainReport:
-    """Re-hash the whole audit trail in `seq` order, a page at a time, and report the first break."""
+def chain_verify(*, page_size: int = 50_000, workers: int = 1) -> ChainReport:
+    """Re-hash the whole audit trail in `seq` order, a page at a time, and report the first break.
+
+    `workers` > 1 splits a large trail into contiguous `seq` ranges checked by that many processes (each
+    entry's hash depends only on its own row, which stores the previous hash); the seams between ranges
+    are then checked here. Only outside a transaction: the workers read what is committed."""
     using = router.db_for_read(AuditEntry)
     connection = connections[using]
-    sql = chain_query(connection.vendor)
-    state = ChainState()
-    last_seq = -(2**63)  # below any seq, so rows inserted with seq <= 0 are seen too
+    if workers > 1 and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT min(seq), max(seq), count(*) FROM audit_auditentry")
+            low, high, count = cursor.fetchone()
+        if count >= PARALLEL_MIN_ENTRIES:
+            return _chain_verify_parallel(using, low, high, workers, page_size)
+    return verify_range(using, None, None, page_size).report()
+
+
+# Below this many entries a second process costs more than it saves.
+PARALLEL_MIN_ENTRIES = 100_000
+
+
+@dataclass
+class RangeResult:
+    checked: int
+    first_seq: int | None
+    first_prev_hash: str | None
+    last_hash: str | None
+    first_break: ChainBreak | None
+
+    def report(self) -> ChainReport:
+        return ChainReport(intact=self.first_break is None, checked=self.checked, first_break=self.first_break)
+
+
+def verify_range(using: str, after: int | None, through: int | None, page_size: int) -> RangeResult:
+    """Verify the entries with `after` < seq <= `through`; `after` None starts the chain (seq 1, genesis
+    hash, and any row below seq 1 counts as inserted), `through` None runs to the end."""
+    connection = connections[using]
+    sql = chain_query(connection.vendor, bounded=through is not None)
+    state = ChainState() if after is None else ChainState(expected_seq=after + 1, prev_hash="")
+    last_seq = -(2**63) if after is None else after
+    first_seq = first_prev = None
     with connection.cursor() as cursor:
         while True:
-            cursor.execute(sql, [last_seq, page_size])
+            cursor.execute(sql, [last_seq, *([through] if through is not None else []), page_size])
             rows = cursor.fetchall()
             if not rows:
-                return ChainReport(intact=True, checked=state.checked, first_break=None)
+                break
+            if first_seq is None:
+                first_seq, first_prev = rows[0][0], rows[0][12]
+                if after is not None:
+                    state.prev_hash = first_prev  # the seam with the range before is checked by the caller
             broken = verify_rows(rows, state)
             if broken is not None:
-                return ChainReport(intact=False, checked=state.checked, first_break=broken)
+                return RangeResult(state.checked, first_seq, first_prev, state.prev_hash, broken)
             last_seq = rows[-1][0]
+    broken = None
+    if through is not None and state.expected_seq <= through:
+        # A range that ends early lost its last rows: the next range starts at `through` + 1 regardless.
+        gap = f"entry {through} is" if state.expected_seq == through else f"entries {state.expected_seq}..{through} are"
+        broken = ChainBreak(state.expected_seq, "missing", f"{gap} missing")
+    return RangeResult(state.checked, first_seq, first_prev, state.prev_hash, broken)
+
+
+def _verify_range_in_worker(using: str, after: int | None, through: int, page_size: int) -> RangeResult:
+    try:
+        return verify_range(using, after, through, page_size)
+    finally:
+        connections.close_all()
+
+
+def range_bounds(low: int, high: int, parts: int) -> list[int | None]:
+    """Seams splitting seq `low`..`high` into `parts` ranges: range k is (bounds[k], bounds[k + 1]]; the
+    first bound is None (the start of the chain, taking any row below seq 1 too)."""
+    first = max(low, 1)
+    step = max(1, (high - first + 1) // parts)
+    inner = sorted({first - 1 + step * k for k in range(1, parts)} - {high})
+    return [None, *(b for b in inner if first <= b < high), high]
+
+
+def stitch(bounds: list[int | None], results: list[RangeResult]) -> ChainReport:
+    """One report from per-range results, in seq order: the first break inside a range or at a seam."""
+    checked = 0
+    previous: RangeResult | None = None
+    for after, result in zip(bounds[:-1], results, strict=True):
+        # Each range starts exactly at its seam (its worker reports a gap otherwise); the link is checked here.
+        if previous is not None and result.first_seq == after + 1 and result.first_prev_hash != previous.last_hash:
+            seq = result.first_seq
+            return ChainReport(False, checked, ChainBreak(seq, "inserted", f"entry {seq} does not link to the entry before it"))
+        checked += result.checked
+        if result.first_break is not None:
+            return ChainReport(False, checked, result.first_break)
+        previous = result
+    return ChainReport(True, checked, None)
+
+
+def _chain_verify_parallel(using: str, low: int, high: int, workers: int, page_size: int) -> ChainReport:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    bounds = range_bounds(low, high, workers)
+    parts = len(bounds) - 1
+    # Forked workers must not share this process's database connections.
+    connections.close_all()
+    with ProcessPoolExecutor(max_workers=parts, mp_context=multiprocessing.get_context("fork")) as pool:
+        results = list(pool.map(_verify_range_in_worker, [using] * parts, bounds[:-1], bounds[1:], [page_size] * parts))
+    return stitch(bounds, results)
 
 
 # What an export carries: every column, so each exported row can be re-hashed.

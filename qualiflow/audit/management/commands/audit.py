@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -14,18 +15,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
-        sub.add_parser("verify", help="re-hash every entry; exit 1 at the first edited, deleted or inserted one")
+        verify = sub.add_parser("verify", help="re-hash every entry; exit 1 at the first edited, deleted or inserted one")
+        verify.add_argument(
+            "--workers", type=int, default=os.cpu_count() or 1,
+            help="processes for a large trail (default: one per CPU; 1 checks in this process)",
+        )
         trace = sub.add_parser("trace", help="list row changes made to regulated tables outside the application")
         trace.add_argument("--limit", type=int, default=100)
 
     def handle(self, *args, subcommand: str, **options) -> None:
         if subcommand == "verify":
-            self.verify()
+            self.verify(options["workers"])
         else:
             self.trace(options["limit"])
 
-    def verify(self) -> None:
-        report = selectors.chain_verify()
+    def verify(self, workers: int) -> None:
+        report = selectors.chain_verify(workers=max(1, workers))
         if report.intact:
             self.stdout.write(f"audit chain intact: {report.checked} entries")
             return
