@@ -142,7 +142,7 @@ class ServiceModelForm(ServiceForm, forms.ModelForm):
 
     def service_data(self) -> dict:
         """The record's fields as the service takes them: all for a new record, the changed ones otherwise."""
-        editable = [*self._meta.fields, "external_refs"]
+        editable = [name for name in (*self._meta.fields, "external_refs") if name in self.fields]
         names = editable if self.instance._state.adding else [n for n in self.changed_data if n in editable]
         return {name: self.cleaned_data[name] for name in names}
 

@@ -6,6 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from qualiflow.accounts.models import SignatureMeaning
+from qualiflow.accounts.permissions import has_perm
+from qualiflow.accounts.roles import Perm
 from qualiflow.org.forms import OrgUnitChoiceField, ServiceForm, ServiceModelForm, org_formfield, reason_field
 from qualiflow.org.models import Department, Position, ProductionLine, Site
 from qualiflow.org.selectors import org_unit_choices
@@ -87,6 +89,9 @@ class EmployeeForm(ServiceModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        # Sensitive personal data is neither shown nor editable without the permission to see it.
+        if not has_perm(user, Perm.PEOPLE_VIEW_SENSITIVE, self.instance if self.instance.pk else None):
+            del self.fields["birth_date"]
         current_manager = self.instance.manager if self.instance.manager_id else None
         visible = employees_visible(user).exclude(status=EmployeeStatus.TERMINATED)
         if current_manager is not None:

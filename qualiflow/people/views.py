@@ -146,6 +146,7 @@ def _render_detail(request, employee: Employee, tab: str, *, sign_form: SignForm
         "tabs": [("details", _("Details")), ("positions", _("Position history")),
                  ("signatures", _("Signatures")), ("history", _("History"))],
         "can_manage": has_perm(request.user, Perm.PEOPLE_MANAGE, employee),
+        "can_view_sensitive": has_perm(request.user, Perm.PEOPLE_VIEW_SENSITIVE, employee),
         "is_active": employee.status != EmployeeStatus.TERMINATED,
     }
     if tab == "positions":

@@ -311,3 +311,26 @@ def test_export_is_scoped_and_in_the_users_language(plant, staff, make_user, log
     assert [row[0] for row in rows[1:]] == ["E-A1", "E-A2"]
     # Chinese readers get the Chinese names of the organisation units.
     assert rows[1][10] == "L-A 输液器组装线A"
+
+
+def test_birth_date_is_shown_and_editable_only_with_the_sensitive_data_permission(plant, make_user, login, make_employee):
+    employee = make_employee(employee_number="E-SENS1", birth_date=dt.date(1990, 5, 17))
+    detail = reverse("people:employee_detail", args=[employee.pk])
+    edit = reverse("people:employee_edit", args=[employee.pk])
+    client = login(make_user(Role.HR_ADMIN))
+    assert "1990-05-17" in client.get(detail).content.decode()
+    assert "birth_date" in client.get(edit).context["form"].fields
+    client = login(make_user(Role.QA))
+    assert "1990-05-17" not in client.get(detail).content.decode()
+    client = login(make_user(Role.PRODUCTION_SUPERVISOR))
+    assert "1990-05-17" not in client.get(detail).content.decode()
+    assert "birth_date" not in client.get(edit).context["form"].fields
+    # A supervisor can still hire: the form leaves the field out rather than failing on it.
+    count = Employee.objects.count()
+    created = client.post(reverse("people:employee_create"), {
+        "employee_number": "E-SENS2", "family_name": "李", "given_name": "娜", "employment_type": "staff",
+        "status": "active", "hire_date": "2024-01-02", "site": plant.site_a.pk, "department": plant.assembly.pk,
+        "line": plant.line_a.pk, "reason": "new hire",
+    })
+    assert created.status_code == 302, created.context["form"].errors
+    assert Employee.objects.count() == count + 1
