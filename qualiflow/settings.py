@@ -113,7 +113,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "qualiflow.accounts.backends.RolePermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "qualiflow.accounts.backends.HumanModelBackend",
 ]
 
 # Login throttling: five failures lock the username (from any address) for 30 minutes.

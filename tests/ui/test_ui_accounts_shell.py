@@ -117,3 +117,11 @@ def test_refusals_render_in_the_layout(plant, make_employee, make_user, login):
     refused = client.get(reverse("org:unit_create", kwargs={"kind": "line"}))
     assert refused.status_code == 403
     assert "Your role does not allow this." in refused.content.decode()
+
+
+def test_an_integration_client_gets_no_session_even_with_a_password(client, make_user):
+    make_user(Role.INTEGRATION, username="erp.bridge", is_integration=True)
+    refused = _login(client, "erp.bridge", PASSWORD)
+    assert refused.status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("people:employee_list")).status_code == 302
