@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db import connections, router
 from django.db.models import QuerySet
 
-from .domain.chain import COLUMNS, ChainBreak, ChainState, verify_rows
+from .domain.chain import COLUMNS, ChainBreak, ChainState, verify_canonical_rows
 from .models import AuditEntry, DatabaseChange
 
 # `recorded_at` rendered by the database in exactly the text `domain.chain.timestamp_text` produces, so
@@ -37,10 +37,21 @@ def timestamp_text_sql(vendor: str) -> str:
     return _TIMESTAMP_TEXT_SQL.get(vendor, "recorded_at")
 
 
+def canonical_text_sql(vendor: str) -> str:
+    """SQL rendering an entry's canonical text (`domain.chain.canonical_text`) from its stored columns."""
+    parts = ["CAST(seq AS TEXT)", timestamp_text_sql(vendor), *COLUMNS[2:13]]
+    if vendor == "postgresql":
+        return f"concat_ws(chr(31), {', '.join(parts)})"
+    return " || char(31) || ".join(parts)
+
+
 def chain_query(vendor: str, *, bounded: bool = False) -> str:
-    columns = ", ".join(timestamp_text_sql(vendor) if c == "recorded_at" else c for c in COLUMNS)
+    """Rows of (seq, prev_hash, hash, canonical text) after a seq, in order, a page at a time."""
     upper = " AND seq <= %s" if bounded else ""
-    return f"SELECT {columns} FROM audit_auditentry WHERE seq > %s{upper} ORDER BY seq LIMIT %s"
+    return (
+        f"SELECT seq, prev_hash, hash, {canonical_text_sql(vendor)} FROM audit_auditentry "
+        f"WHERE seq > %s{upper} ORDER BY seq LIMIT %s"
+    )
 
 
 def chain_verify(*, page_size: int = 50_000, workers: int = 1) -> ChainReport:
@@ -91,10 +102,10 @@ def verify_range(using: str, after: int | None, through: int | None, page_size: 
             if not rows:
                 break
             if first_seq is None:
-                first_seq, first_prev = rows[0][0], rows[0][12]
+                first_seq, first_prev = rows[0][0], rows[0][1]
                 if after is not None:
                     state.prev_hash = first_prev  # the seam with the range before is checked by the caller
-            broken = verify_rows(rows, state)
+            broken = verify_canonical_rows(rows, state)
             if broken is not None:
                 return RangeResult(state.checked, first_seq, first_prev, state.prev_hash, broken)
             last_seq = rows[-1][0]

@@ -16,6 +16,7 @@ from qualiflow.audit.domain.chain import (
     COLUMNS,
     GENESIS_HASH,
     ChainState,
+    canonical_text,
     entry_hash,
     timestamp_text,
     verify_rows,
@@ -158,3 +159,19 @@ def test_the_verifier_query_renders_time_exactly_as_the_writer(db, moment):
             [connection.ops.adapt_datetimefield_value(moment)],
         )
         assert cursor.fetchone()[0] == timestamp_text(moment)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30),
+                       min_size=11, max_size=11),
+       seq=st.integers(min_value=-(2**40), max_value=2**62))
+def test_the_database_renders_the_canonical_text_exactly_as_the_writer(db, values, seq):
+    """The verifier lets the database build each entry's canonical text; it must equal the writer's."""
+    moment = dt.datetime(2026, 11, 25, 8, 30, 1, 250, tzinfo=dt.UTC)
+    columns = ", ".join(f"%s AS {name}" for name in COLUMNS[:13])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {selectors.canonical_text_sql(connection.vendor)} FROM (SELECT {columns}) AS stored",
+            [seq, connection.ops.adapt_datetimefield_value(moment), *values],
+        )
+        assert cursor.fetchone()[0] == canonical_text(seq, timestamp_text(moment), values)
