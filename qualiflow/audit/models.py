@@ -33,7 +33,8 @@ class AuditEntry(models.Model):
     recorded_at = models.DateTimeField(_("time (UTC)"), db_index=True)
     actor_kind = models.CharField(_("actor type"), max_length=20)
     actor_id = models.CharField(_("actor id"), max_length=64, blank=True)
-    actor_name = models.CharField(_("actor"), max_length=150, db_index=True)
+    # No index: the viewer matches any part of the name, which a B-tree cannot serve.
+    actor_name = models.CharField(_("actor"), max_length=150)
     # No index: a handful of values would not narrow a search; the viewer pages by seq anyway.
     action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)
     object_type = models.CharField(_("object type"), max_length=100)

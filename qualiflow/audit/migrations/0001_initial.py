@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
                 ('recorded_at', models.DateTimeField(db_index=True, verbose_name='time (UTC)')),
                 ('actor_kind', models.CharField(max_length=20, verbose_name='actor type')),
                 ('actor_id', models.CharField(blank=True, max_length=64, verbose_name='actor id')),
-                ('actor_name', models.CharField(db_index=True, max_length=150, verbose_name='actor')),
+                ('actor_name', models.CharField(max_length=150, verbose_name='actor')),
                 ('action', models.CharField(choices=[('create', 'Created'), ('update', 'Updated'), ('delete', 'Deleted'), ('sign', 'Signed'), ('login', 'Logged in'), ('login_failed', 'Login failed'), ('logout', 'Logged out'), ('export', 'Exported'), ('read', 'Read sensitive data')], max_length=20, verbose_name='action')),
                 ('object_type', models.CharField(max_length=100, verbose_name='object type')),
                 ('object_id', models.CharField(max_length=64, verbose_name='object id')),
