@@ -416,6 +416,8 @@ class TrainingRecord(AuditedModel):
             models.Index(fields=["employee", "completed_at"], name="record_employee_completed_idx"),
             models.Index(fields=["course", "completed_at"], name="record_course_completed_idx"),
             models.Index(fields=["document_id", "document_revision"], name="record_document_idx"),
+            # The facts selector reads a person's trainings on the documents of given qualifications.
+            models.Index(fields=["employee", "document_id"], name="record_employee_document_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -20,6 +20,7 @@ from qualiflow.training.domain.status import (
     Training,
     evaluate,
     qualification_status,
+    qualification_statuses,
 )
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -174,3 +175,41 @@ def test_evaluate_refuses_with_reasons_and_honours_grace_after_assignment():
     in_grace = evaluate(facts=facts, requirements=[Requirement(q1), Requirement(q2, enforced_from=at + timedelta(days=1))], at=at)
     assert in_grace.allowed is True
     assert [r.code for r in in_grace.reasons] == ["requirement_in_grace"]
+
+
+@settings(max_examples=300)
+@given(person_facts(), qualifications, document_revisions(), moments)
+def test_trained_on_every_effective_revision_never_requires_retraining(facts, qualification, revisions, at):
+    current = [r for r in revisions if r.effective_from <= at]
+    trained = tuple(Training(DOC, r.revision, min(r.effective_from, at), f"rt{r.revision}") for r in current)
+    facts = PersonFacts(facts.person_id, facts.grants, facts.suspensions, facts.revocations, facts.trainings + trained)
+    status = qualification_status(person=facts, qualification=qualification, revisions=revisions, at=at)
+    assert status.state != State.RETRAINING_REQUIRED
+
+
+@settings(max_examples=200)
+@given(person_facts(), document_revisions(), moments, st.randoms(use_true_random=False))
+def test_verdict_is_independent_of_requirement_order(facts, revisions, at, rnd):
+    requirements = [
+        Requirement(Qualification(Q, timedelta(days=30), (DOC,))),
+        Requirement(Qualification("q-cleanroom"), mandatory=False),
+        Requirement(Qualification("q-health"), enforced_from=at + timedelta(days=1)),
+    ]
+    shuffled = list(requirements)
+    rnd.shuffle(shuffled)
+    assert evaluate(facts=facts, requirements=requirements, revisions=revisions, at=at) == evaluate(
+        facts=facts, requirements=shuffled, revisions=revisions, at=at
+    )
+
+
+@settings(max_examples=200)
+@given(person_facts(), document_revisions(), moments)
+def test_a_matrix_row_gives_the_status_of_each_qualification(facts, revisions, at):
+    other = "q-cleanroom"
+    extra = (Grant("g-other", other, T0, T0 + timedelta(days=30)),)
+    facts = PersonFacts(facts.person_id, facts.grants + extra, facts.suspensions, facts.revocations, facts.trainings)
+    columns = (Qualification(Q, timedelta(days=30), (DOC,)), Qualification(other), Qualification(Q), Qualification("q-none"))
+    row = qualification_statuses(person=facts, qualifications=columns, revisions=revisions, at=at)
+    assert row == tuple(
+        qualification_status(person=facts, qualification=q, revisions=revisions, at=at) for q in columns
+    )

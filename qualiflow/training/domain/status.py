@@ -10,6 +10,7 @@ in which facts were recorded never matters: every rule below is a function of th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -75,7 +76,8 @@ class Revocation:
 
 @dataclass(frozen=True)
 class Training:
-    """The person was trained on `revision` of a controlled document at `at`."""
+    """The person was trained on `revision` of a controlled document at `at`. Only the first training on
+    each revision matters (see `qualification_status`)."""
 
     document_id: str
     revision: int
@@ -192,7 +194,9 @@ def qualification_status(
         trained = [t for t in person.trainings if t.document_id == document_id and t.at <= at]
         trained_revision = max((t.revision for t in trained), default=None)
         if trained_revision is not None and trained_revision >= current.revision:
-            record = max((t for t in trained if t.revision == trained_revision), key=lambda t: (t.at, t.record_id))
+            # The first training on the revision is the evidence: later ones add nothing, so a reader may
+            # keep only the first record per revision and get the same answer at every moment.
+            record = min((t for t in trained if t.revision == trained_revision), key=lambda t: (t.at, t.record_id))
             evidence.append(f"document:{document_id}@{trained_revision}" + (f" record:{record.record_id}" if record.record_id else ""))
             continue
         due = current.effective_from + current.retraining_grace
@@ -209,6 +213,55 @@ def qualification_status(
         return QualificationStatus(qid, State.EXPIRING, tuple(findings), tuple(evidence), best.valid_until)
     findings.insert(0, finding(Reason.VALID, until=_iso(best.valid_until) if best.valid_until else ""))
     return QualificationStatus(qid, State.QUALIFIED, tuple(findings), tuple(evidence), best.valid_until)
+
+
+@functools.lru_cache(maxsize=4096)
+def _missing(qualification_id: str) -> QualificationStatus:
+    """The status of a qualification the person has no fact about: statuses are immutable, so a matrix
+    shares one per qualification instead of computing it in every empty cell."""
+    return QualificationStatus(qualification_id, State.MISSING, (Finding(Reason.NO_GRANT, qualification_id),))
+
+
+def qualification_statuses(
+    *, person: PersonFacts, qualifications: Iterable[Qualification], revisions: Iterable[DocumentRevision] = (),
+    at: datetime,
+) -> tuple[QualificationStatus, ...]:
+    """`qualification_status` for each qualification, in order: one row of a training matrix.
+
+    Same answers, in one pass over the person's facts: each qualification is judged on its own facts and
+    its documents' revisions only, so a row costs what the person holds, not columns times all their facts.
+    """
+    grants: dict[str, list[Grant]] = {}
+    suspensions: dict[str, list[Suspension]] = {}
+    revocations: dict[str, list[Revocation]] = {}
+    trainings: dict[str, list[Training]] = {}
+    by_document: dict[str, list[DocumentRevision]] = {}
+    for grant in person.grants:
+        grants.setdefault(grant.qualification_id, []).append(grant)
+    for suspension in person.suspensions:
+        suspensions.setdefault(suspension.qualification_id, []).append(suspension)
+    for revocation in person.revocations:
+        revocations.setdefault(revocation.qualification_id, []).append(revocation)
+    for training in person.trainings:
+        trainings.setdefault(training.document_id, []).append(training)
+    for revision in revisions:
+        by_document.setdefault(revision.document_id, []).append(revision)
+    statuses = []
+    for qualification in qualifications:
+        qid = qualification.id
+        if qid not in grants and qid not in suspensions and qid not in revocations:
+            statuses.append(_missing(qid))
+            continue
+        documents = qualification.document_ids
+        own = PersonFacts(
+            person.person_id, tuple(grants.get(qid, ())), tuple(suspensions.get(qid, ())),
+            tuple(revocations.get(qid, ())), tuple(t for d in documents for t in trainings.get(d, ())),
+        )
+        statuses.append(qualification_status(
+            person=own, qualification=qualification, revisions=[r for d in documents for r in by_document.get(d, ())],
+            at=at,
+        ))
+    return tuple(statuses)
 
 
 @dataclass(frozen=True)
