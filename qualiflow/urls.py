@@ -7,6 +7,7 @@ urlpatterns = [
     path("org/", include("qualiflow.org.urls")),
     path("people/", include("qualiflow.people.urls")),
     path("training/", include("qualiflow.training.urls")),
+    path("documents/", include("qualiflow.documents.urls")),
     path("audit/", include("qualiflow.audit.urls")),
     path("api/v1/", include("qualiflow.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -22,6 +22,7 @@ from qualiflow.accounts.roles import Perm
 from qualiflow.audit import api as audit_api
 from qualiflow.core.api import ApiErrorCode, validation_failure
 from qualiflow.core.errors import Conflict, CoreErrorCode, NotFound, QualiflowError
+from qualiflow.documents import api as documents_api
 from qualiflow.org import api as org_api
 from qualiflow.people import api as people_api
 from qualiflow.training import api as training_api
@@ -44,6 +45,7 @@ api.add_router("/org", org_api.router)
 api.add_router("", people_api.router)
 api.add_router("/audit", audit_api.router, auth=requires(Perm.AUDIT_VIEW))
 api.add_router("/training", training_api.router)
+api.add_router("/documents", documents_api.router)
 
 
 class MethodNotAllowed(QualiflowError):
