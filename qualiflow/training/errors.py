@@ -13,6 +13,8 @@ class TrainingErrorCode(StrEnum):
     REQUIREMENT_TARGET_INVALID = "training.requirement_target_invalid"
     SIGNATURE_INCOMPLETE = "training.signature_incomplete"
     OUT_OF_SCOPE = "training.out_of_scope"
+    DOCUMENT_INACTIVE = "training.document_inactive"
+    COURSE_INACTIVE = "training.course_inactive"
     # The training loop
     ASSIGNMENT_INVALID = "training.assignment_invalid"
     ASSIGNMENT_CLOSED = "training.assignment_closed"

@@ -31,6 +31,7 @@ from ..errors import TrainingErrorCode
 from ..models import (
     CAPABILITY_CODE,
     Course,
+    CourseKind,
     CourseQualification,
     GrantSource,
     Qualification,
@@ -47,8 +48,8 @@ QUALIFICATION_FIELDS = (
     "min_skill_level", "is_active", "description", "external_refs",
 )
 COURSE_FIELDS = (
-    "code", "name", "name_en", "kind", "duration_hours", "max_score", "pass_mark", "e_learning_url",
-    "trainer_qualification", "is_active", "external_refs",
+    "code", "name", "name_en", "kind", "duration_hours", "max_score", "pass_mark", "e_learning_url", "document",
+    "effectiveness_check_days", "trainer_qualification", "is_active", "external_refs",
 )
 
 
@@ -135,6 +136,8 @@ def course_create(
     if (course.pass_mark is None) != (course.max_score is None):
         missing = "max_score" if course.max_score is None else "pass_mark"
         _refuse(missing, _("Give both the pass mark and the maximum score, or neither."), TrainingErrorCode.COURSE_INVALID)
+    if course.kind == CourseKind.READ_AND_UNDERSTAND and course.document is None:
+        _refuse("document", _("A read-and-understand course names the document read."), TrainingErrorCode.COURSE_INVALID)
     for qualification in confers:
         _refuse_inactive(qualification, "confers")
     if course.trainer_qualification is not None:
