@@ -1,4 +1,5 @@
-"""The `qualiflow` command: demo, serve, migrate, seed, audit verify, bench and any management command."""
+"""The `qualiflow` command: demo, serve, worker, migrate, seed, training daily, audit verify, bench and any
+management command."""
 
 from __future__ import annotations
 
@@ -60,6 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     p_seed.add_argument("--if-empty", action="store_true", help="do nothing when the database already has employees")
     p_seed.add_argument("--reset", action="store_true", help="delete the default SQLite demo database and migrate first")
 
+    p_worker = sub.add_parser("worker", help="run the daily jobs (reconcile, expiry) once a day; no broker needed")
+    p_worker.add_argument("--once", action="store_true", help="run the jobs due now and exit")
+
+    p_training = sub.add_parser("training", help="training tools")
+    training_sub = p_training.add_subparsers(dest="training_command", required=True)
+    p_daily = training_sub.add_parser("daily", help="reconcile assignments and run the expiry job now")
+    p_daily.add_argument("--at", help="the moment to run for, ISO 8601 with time zone (default: now)")
+
     p_audit = sub.add_parser("audit", help="audit trail tools")
     audit_sub = p_audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="verify the hash chain of the audit trail")
@@ -99,6 +108,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             call_command("audit", args.audit_command)
         except SystemExit as exc:
             return int(exc.code or 0)
+    elif args.command == "worker":
+        _manage("worker", *(["--once"] if args.once else []))
+    elif args.command == "training":
+        _manage("training_daily", *(["--at", args.at] if args.at else []))
     elif args.command == "manage":
         from django.core.management import execute_from_command_line
 

@@ -151,6 +151,8 @@ for vendor_dir in (NODE_MODULES / "htmx.org" / "dist", NODE_MODULES / "echarts" 
     if vendor_dir.is_dir():
         STATICFILES_DIRS.append(("vendor", vendor_dir))
 MEDIA_ROOT = VAR_DIR / "media"
+# Largest certificate scan accepted (bytes); a phone photo or a scanned PDF fits well within 10 MiB.
+QUALIFLOW_CERTIFICATE_MAX_BYTES = int(os.environ.get("QUALIFLOW_CERTIFICATE_MAX_BYTES", str(10 * 1024 * 1024)))
 
 EMAIL_BACKEND = os.environ.get("QUALIFLOW_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("QUALIFLOW_SMTP_HOST", "localhost")
@@ -158,6 +160,11 @@ EMAIL_PORT = int(os.environ.get("QUALIFLOW_SMTP_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("QUALIFLOW_MAIL_FROM", "qualiflow@localhost")
 
 QUALIFLOW_EVENT_SOURCE = os.environ.get("QUALIFLOW_EVENT_SOURCE", "urn:qualiflow:plant")
+# Where links in e-mails point (the address people open Qualiflow at).
+QUALIFLOW_BASE_URL = os.environ.get("QUALIFLOW_BASE_URL", "http://127.0.0.1:8000")
+# `qualiflow worker` runs these management commands once a day at this time (UTC, HH:MM).
+QUALIFLOW_DAILY_AT = os.environ.get("QUALIFLOW_DAILY_AT", "02:00")
+QUALIFLOW_DAILY_JOBS = ["training_daily"]
 
 LOGGING = {
     "version": 1,

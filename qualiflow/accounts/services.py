@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from datetime import datetime
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models, transaction
+from django.core.mail import send_mail
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,9 +26,11 @@ from qualiflow.core.errors import CoreErrorCode, PermissionDenied, ValidationFai
 from qualiflow.integration import events
 
 from .errors import AccountsErrorCode
-from .models import ApiToken, ESignature, RoleAssignment, SignatureMeaning, User
+from .models import ApiToken, ESignature, Notification, RoleAssignment, SignatureMeaning, User
 from .permissions import forget, has_perm
 from .roles import Perm, Role, ScopeKind
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -205,3 +211,57 @@ def user_set_language(*, user: User, language: str) -> User:
         user.language = language
         user.save(update_fields=["language", "updated_at"])
     return user
+
+
+def _mail_notification(notification_id, recipient_email: str, subject: str, body: str) -> None:
+    try:
+        send_mail(subject, body, None, [recipient_email])
+    except Exception:
+        # The in-app notification stands; a mail server outage must not undo the change that caused it.
+        logger.exception("e-mail for notification %s could not be sent", notification_id)
+        return
+    Notification.objects.filter(pk=notification_id).update(emailed_at=timezone.now())
+
+
+def notification_send(
+    *, recipient: User, kind: str, subject: str, body: str = "", url: str = "", dedupe_key: str = "",
+    email: bool = True,
+) -> Notification | None:
+    """An in-app message to `recipient`, mirrored by e-mail after commit when they have an address.
+
+    Subject and body are given in the recipient's language (render them under
+    `translation.override(recipient.language)`). With a `dedupe_key` the message is sent once per recipient:
+    a repeat returns None and sends nothing.
+    """
+    if not recipient.is_active:
+        return None
+    if dedupe_key and Notification.objects.filter(recipient=recipient, dedupe_key=dedupe_key).exists():
+        return None
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                recipient=recipient, kind=kind, subject=subject[:200], body=body, url=url[:300], dedupe_key=dedupe_key
+            )
+    except IntegrityError:
+        return None  # sent meanwhile by a concurrent run
+    if email and recipient.email:
+        transaction.on_commit(functools.partial(
+            _mail_notification, notification.pk, recipient.email, notification.subject, _mail_body(body, url)
+        ))
+    return notification
+
+
+def _mail_body(body: str, url: str) -> str:
+    if not url:
+        return body
+    link = url if url.startswith("http") else f"{settings.QUALIFLOW_BASE_URL.rstrip('/')}{url}"
+    return f"{body}\n\n{link}" if body else link
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: User, notification_ids: list[UUID] | None = None) -> int:
+    """Mark the user's notifications read (all unread ones when no ids are given); returns how many."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=notification_ids)
+    return unread.update(read_at=timezone.now())

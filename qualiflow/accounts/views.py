@@ -1,6 +1,11 @@
+from uuid import UUID
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponseRedirect
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import activate
 from django.views.decorators.http import require_POST
@@ -10,8 +15,8 @@ from qualiflow.audit.models import AuditAction
 from qualiflow.audit.tracking import object_type
 from qualiflow.core import context
 
-from .models import User
-from .services import user_set_language
+from .models import Notification, User
+from .services import notifications_mark_read, user_set_language
 
 USER_TYPE = object_type(User)
 # Whoever tries a password is not known yet: the trail names the attempt, not a user.
@@ -74,3 +79,32 @@ def set_language(request):
     activate(language)
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
     return response
+
+
+NOTIFICATION_PAGE_SIZE = 25
+
+
+@login_required
+def notification_list(request):
+    """The signed-in user's own notifications, newest first; nobody else's are ever shown."""
+    notifications = Notification.objects.filter(recipient=request.user).order_by("-created_at")
+    page = Paginator(notifications, NOTIFICATION_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notification_read(request):
+    """Mark one notification read (and follow its link), or all of them."""
+    pk = request.POST.get("notification", "")
+    if not pk:
+        notifications_mark_read(user=request.user)
+        return redirect("accounts:notifications")
+    try:
+        notification = Notification.objects.get(recipient=request.user, pk=UUID(pk))
+    except (ValueError, Notification.DoesNotExist) as exc:
+        raise Http404 from exc
+    notifications_mark_read(user=request.user, notification_ids=[notification.pk])
+    if notification.url and url_has_allowed_host_and_scheme(notification.url, allowed_hosts={request.get_host()}):
+        return HttpResponseRedirect(notification.url)
+    return redirect("accounts:notifications")

@@ -19,3 +19,24 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class JobRun(models.Model):
+    """A daily job claimed for one day: the unique (job, day) row lets several workers run the same
+    schedule while each job runs once per day."""
+
+    job = models.CharField(_("job"), max_length=100)
+    day = models.DateField(_("day (UTC)"))
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    succeeded = models.BooleanField(_("succeeded"), null=True)
+    output = models.TextField(_("output"), blank=True)
+
+    class Meta:
+        ordering = ["-day", "job"]
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        constraints = [models.UniqueConstraint(fields=["job", "day"], name="jobrun_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.day}"
