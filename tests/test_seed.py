@@ -6,22 +6,42 @@ import datetime as dt
 import itertools
 import random
 import re
+from collections import Counter
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from qualiflow.accounts.models import ApiToken, RoleAssignment, User
 from qualiflow.accounts.roles import Role, ScopeKind
 from qualiflow.accounts.services import api_token_authenticate
 from qualiflow.audit.models import AuditEntry
-from qualiflow.demo import plan
+from qualiflow.demo import plan, training_plan, training_seed
 from qualiflow.demo.names import join_syllables
+from qualiflow.documents.models import DocumentRevision
 from qualiflow.org.models import Company, Department, Position, ProductionLine, Site, WorkCenter
 from qualiflow.people.models import Employee, EmployeeStatus, PositionAssignment
 from qualiflow.people.selectors import employees_visible
+from qualiflow.training.domain.status import State, qualification_status, qualification_statuses
+from qualiflow.training.models import (
+    Assessment,
+    Certificate,
+    Course,
+    Curriculum,
+    Qualification,
+    QualificationGrant,
+    QualificationRevocation,
+    QualificationSuspension,
+    Requirement,
+    TrainingAssignment,
+    TrainingRecord,
+    TrainingSession,
+)
+from qualiflow.training.selectors import domain_qualifications, facts_for, requirements_for, revisions_for
 
 EMPLOYEES = 120
 
@@ -222,3 +242,115 @@ def test_pinyin_given_names_mark_syllable_boundaries():
     assert join_syllables(["yong", "an"]) == "Yong'an"
     assert join_syllables(["xiao", "ming"]) == "Xiaoming"
     assert join_syllables(["wei"]) == "Wei"
+
+
+def _training_snapshot() -> dict[str, list[tuple]]:
+    """The seeded training data by natural keys (ids are random UUIDs and not part of the seed)."""
+    return {
+        "grants": sorted(QualificationGrant.objects.values_list(
+            "employee__employee_number", "qualification__code", "valid_from", "valid_until", "source",
+            "certificate_number", "issuer")),
+        "records": sorted(TrainingRecord.objects.values_list(
+            "employee__employee_number", "course__code", "completed_at", "passed", "score", "document_revision_label",
+            "trainer__employee_number"), key=str),
+        "sessions": sorted(TrainingSession.objects.values_list(
+            "course__code", "starts_at", "trainer__employee_number", "external_trainer", "capacity"), key=str),
+        "assignments": sorted(TrainingAssignment.objects.values_list(
+            "employee__employee_number", "course__code", "reason", "due_on", "source_key")),
+        "suspensions": sorted(QualificationSuspension.objects.values_list("employee__employee_number", "start")),
+        "revocations": sorted(QualificationRevocation.objects.values_list("employee__employee_number", "at")),
+    }
+
+
+def _seeded_training(seed: int) -> dict[str, list[tuple]]:
+    with transaction.atomic():
+        _seed("--seed", str(seed))
+        snapshot = _training_snapshot()
+        transaction.set_rollback(True)
+    return snapshot
+
+
+@pytest.mark.django_db
+def test_same_seed_same_training_history_and_another_seed_another():
+    first = _seeded_training(7)
+    assert first == _seeded_training(7)
+    other = _seeded_training(8)
+    assert other["grants"] != first["grants"]
+    assert all(first[kind] for kind in first)
+
+
+def _demo_matrix(at) -> Counter:
+    """Every active employee and each qualification their position requires, as the status function sees it."""
+    required: dict = {}
+    for position_id, qualification_id in Requirement.objects.filter(target_kind="position").values_list(
+        "target_id", "qualification_id"
+    ):
+        required.setdefault(position_id, []).append(qualification_id)
+    qualifications = domain_qualifications({q for ids in required.values() for q in ids})
+    revisions = revisions_for(list(qualifications))
+    people = Employee.objects.filter(status=EmployeeStatus.ACTIVE)
+    positions = dict(people.values_list("pk", "position_id"))
+    states = Counter()
+    for pk, facts in facts_for(people).items():
+        columns = [qualifications[q] for q in required.get(positions[pk], [])]
+        states.update(s.state for s in qualification_statuses(person=facts, qualifications=columns, revisions=revisions, at=at))
+    return states
+
+
+@pytest.mark.django_db
+def test_the_demo_matrix_shows_every_status():
+    output = _seed()
+    assert re.search(r"training history: \d+ sessions, \d+ training records", output)
+    states = _demo_matrix(timezone.now())
+    assert set(states) == set(State)
+    assert states[State.QUALIFIED] > sum(n for state, n in states.items() if state != State.QUALIFIED)
+    assert states[State.SUSPENDED] == states[State.REVOKED] == 1
+
+
+@pytest.mark.django_db
+def test_the_demo_catalogue_and_history_hold_together():
+    _seed()
+    _assert_foreign_keys_hold()
+    assert Qualification.objects.count() == len(training_plan.QUALIFICATIONS) >= 30
+    assert set(Qualification.objects.values_list("kind", flat=True)) == {
+        "internal", "external_certificate", "health_certificate"}
+    assert set(Course.objects.values_list("kind", flat=True)) == {
+        "classroom", "on_the_job", "e_learning", "read_and_understand", "external"}
+    assert Curriculum.objects.count() == len(training_plan.CURRICULA)
+    for capability in ("release_lot", "perform_calibration", "approve_capa", "sign_dhr"):
+        assert requirements_for(capability=capability)
+    # Every session's trainer held the course's trainer qualification when it started.
+    sessions = list(TrainingSession.objects.filter(trainer__isnull=False).select_related("course"))
+    trainer_facts = facts_for({s.trainer_id for s in sessions})
+    trainer_qualifications = domain_qualifications({s.course.trainer_qualification_id for s in sessions})
+    for session in sessions:
+        status = qualification_status(
+            person=trainer_facts[session.trainer_id],
+            qualification=trainer_qualifications[session.course.trainer_qualification_id], at=session.starts_at,
+        )
+        assert status.allowed, (session.course.code, session.starts_at)
+    assert not TrainingRecord.objects.filter(trainer=F("employee")).exists()
+    # Passed assessments reach the pass mark, failed ones do not; failed records grant nothing.
+    assert not Assessment.objects.filter(passed=True, score__lt=F("pass_mark")).exists()
+    assert not Assessment.objects.filter(passed=False, score__gte=F("pass_mark")).exists()
+    assert Assessment.objects.filter(passed=False).exists()
+    # Certificates: numbered, issued, each with its grant; special-equipment licences and health certificates.
+    certificates = Certificate.objects.select_related("grant", "qualification")
+    assert {c.qualification.code for c in certificates} >= {"Q-SE-R1", "Q-HEALTH"}
+    for certificate in certificates:
+        assert certificate.grant.certificate_number == certificate.number and certificate.issuer
+    # The new revisions of the gowning and EO procedures were read by most holders within their grace.
+    revision_c = DocumentRevision.objects.get(document__code="SOP-EO-001", label="C")
+    assert TrainingRecord.objects.filter(document_id=revision_c.document_id, document_revision=revision_c.revision,
+                                         course__code="C-EO-RU").exists()
+    assert TrainingAssignment.objects.filter(status="open", reason="document_revision").exists()
+    assert AuditEntry.objects.filter(object_type="training.trainingrecord").count() == TrainingRecord.objects.count()
+
+
+@pytest.mark.django_db
+def test_training_history_is_skipped_above_the_limit(monkeypatch):
+    monkeypatch.setattr(training_seed, "HISTORY_LIMIT", EMPLOYEES - 1)
+    output = _seed()
+    assert "training history: skipped above" in output
+    assert Qualification.objects.exists() and requirements_for(capability="release_lot")
+    assert not TrainingRecord.objects.exists() and not QualificationGrant.objects.exists()

@@ -7,6 +7,7 @@ import importlib
 
 BENCHMARKS = {
     "audit": "qualiflow.bench.audit",
+    "qualification": "qualiflow.bench.qualification",
 }
 
 

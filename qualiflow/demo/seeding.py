@@ -1,5 +1,5 @@
 """Turn the demo plan into records: the organisation through the org services, people in bulk (audited in
-bulk by the model layer), and a login for every role."""
+bulk by the model layer), a login for every role, and the training catalogue with two years of history."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from qualiflow.org import services as org_services
 from qualiflow.org.models import Company, Department, OrgUnit, Position, ProductionLine, Site, WorkCenter
 from qualiflow.people.models import Employee, EmployeeStatus, PositionAssignment
 
-from . import plan
+from . import plan, training_seed
 
 DEMO_PASSWORD = "qualiflow-demo"
 SEED_ACTOR = Actor(kind="system", id="", name="seed")
@@ -84,7 +84,10 @@ def seed_plant(
                  f"{len(org.lines)} lines, {len(org.positions)} positions")
         users = _create_logins(people, org)
         token = _issue_integration_token()
-        _create_people(people, org, users, progress)
+        employees = _create_people(people, org, users, progress)
+        training_seed.seed_training(
+            seed=seed, people=people, employees=employees, org=org, today=today, reason=SEED_REASON, progress=progress,
+        )
     return SeedResult(employees=len(people), api_token=token)
 
 
@@ -157,8 +160,9 @@ def _issue_integration_token() -> str:
 
 def _create_people(
     people: list[plan.PlannedEmployee], org: _Org, users: dict[str, User], progress: Callable[[str], None]
-) -> None:
-    """Bulk inserts in batches; foreign keys are checked at commit, so managers may come in a later batch."""
+) -> list[Employee]:
+    """Bulk inserts in batches; foreign keys are checked at commit, so managers may come in a later batch.
+    Returns the employees in the order of `people`."""
     by_slot = {p.slot: Employee(
         employee_number=p.employee_number,
         family_name=p.name.family_name,
@@ -193,6 +197,7 @@ def _create_people(
     for start in range(0, len(assignments), BATCH_SIZE):
         PositionAssignment.objects.bulk_create(assignments[start:start + BATCH_SIZE])
     progress(f"position assignments: {len(assignments)}")
+    return employees
 
 
 @dataclass(frozen=True)
