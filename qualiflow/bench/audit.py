@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from .harness import ThrowawayDatabase, run_isolated
 
 TARGET_SINGLE = 1.3
 TARGET_BULK = 2.0
@@ -42,54 +41,6 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the throwaway database afterwards")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser.parse_args(argv)
-
-
-def _default_sqlite() -> Path:
-    var_dir = Path(os.environ.get("QUALIFLOW_VAR_DIR", Path(__file__).resolve().parents[2] / "var"))
-    return var_dir / "bench" / "audit.sqlite3"
-
-
-class ThrowawayDatabase:
-    """A fresh database for the run; never the one the installation uses."""
-
-    def __init__(self, explicit_url: str, pg_name: str) -> None:
-        url = explicit_url or os.environ.get("DATABASE_URL", "")
-        scheme = urlsplit(url).scheme if url else "sqlite"
-        self.engine = "postgresql" if scheme.startswith("postgres") else "sqlite"
-        if self.engine == "postgresql":
-            parts = urlsplit(url)
-            self.server_url = urlunsplit(parts._replace(path="/postgres"))
-            self.name = pg_name
-            self.url = urlunsplit(parts._replace(path=f"/{pg_name}"))
-        else:
-            # The installation's own SQLite file is never the throwaway one: only an explicit URL picks the file.
-            self.path = Path(urlsplit(explicit_url).path) if explicit_url.startswith("sqlite:///") else _default_sqlite()
-            self.url = f"sqlite:///{self.path}"
-            self.name = str(self.path)
-
-    def create(self) -> None:
-        if self.engine == "postgresql":
-            self._pg(f'DROP DATABASE IF EXISTS "{self.name}"', f'CREATE DATABASE "{self.name}"')
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._remove_sqlite()
-
-    def drop(self) -> None:
-        if self.engine == "postgresql":
-            self._pg(f'DROP DATABASE IF EXISTS "{self.name}"')
-        else:
-            self._remove_sqlite()
-
-    def _remove_sqlite(self) -> None:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-
-    def _pg(self, *statements: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self.server_url, autocommit=True) as connection:
-            for statement in statements:
-                connection.execute(statement)
 
 
 def _best(rounds: int, audited: Callable[[int], float], plain: Callable[[int], float]) -> tuple[float, float]:
@@ -285,25 +236,6 @@ def _table(r: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(list(sys.argv[1:] if argv is None else argv))
-    from django.apps import apps
-
-    if apps.ready:
-        raise SystemExit("the audit benchmark sets up its own database; run it as `qualiflow bench audit`")
-    database = ThrowawayDatabase(args.database_url, args.bench_database)
-    database.create()
-    os.environ["DATABASE_URL"] = database.url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qualiflow.settings")
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    try:
-        results = _run(args, database.engine)
-    finally:
-        connections.close_all()
-        if not args.keep:
-            database.drop()
-    results["database"] = database.name
-    print(json.dumps(results, indent=2) if args.json else _table(results))
-    return 0
+    database = ThrowawayDatabase(args.database_url, args.bench_database, sqlite_name="audit.sqlite3")
+    return run_isolated(name="audit", database=database, keep=args.keep, as_json=args.json,
+                        run=lambda engine: _run(args, engine), table=_table)

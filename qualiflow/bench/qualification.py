@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import statistics
 import sys
@@ -27,10 +26,8 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlsplit
 
-from .audit import ThrowawayDatabase
+from .harness import ThrowawayDatabase, run_isolated
 
 TARGET_CHECK_P99_MS = 2.0
 TARGET_MATRIX_S = 1.0
@@ -63,16 +60,6 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     if min(args.people, args.qualifications, args.records, args.site_people, args.checks, args.rounds) < 1:
         parser.error("every size must be at least 1")
     return args
-
-
-def _database_url(explicit: str) -> str:
-    if explicit:
-        return explicit
-    env = os.environ.get("DATABASE_URL", "")
-    if urlsplit(env).scheme.startswith("postgres"):
-        return env
-    var_dir = Path(os.environ.get("QUALIFLOW_VAR_DIR", Path(__file__).resolve().parents[2] / "var"))
-    return f"sqlite:///{var_dir / 'bench' / 'qualification.sqlite3'}"
 
 
 # ---------------------------------------------------------------- the generated plant
@@ -548,25 +535,6 @@ def _table(r: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(list(sys.argv[1:] if argv is None else argv))
-    from django.apps import apps
-
-    if apps.ready:
-        raise SystemExit("the qualification benchmark sets up its own database; run it as `qualiflow bench qualification`")
-    database = ThrowawayDatabase(_database_url(args.database_url), args.bench_database)
-    database.create()
-    os.environ["DATABASE_URL"] = database.url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qualiflow.settings")
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    try:
-        results = _run(args, database.engine)
-    finally:
-        connections.close_all()
-        if not args.keep:
-            database.drop()
-    results["database"] = database.name
-    print(json.dumps(results, indent=2) if args.json else _table(results))
-    return 0
+    database = ThrowawayDatabase(args.database_url, args.bench_database, sqlite_name="qualification.sqlite3")
+    return run_isolated(name="qualification", database=database, keep=args.keep, as_json=args.json,
+                        run=lambda engine: _run(args, engine), table=_table)
