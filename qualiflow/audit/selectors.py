@@ -46,11 +46,13 @@ def canonical_text_sql(vendor: str) -> str:
 
 
 def chain_query(vendor: str, *, bounded: bool = False) -> str:
-    """Rows of (seq, prev_hash, hash, canonical text) after a seq, in order, a page at a time."""
+    """Rows of (seq, prev_hash, hash, canonical text) after a seq (and up to one), in order. One statement
+    streamed through a server-side cursor rather than pages: with statistics that lag a large insert,
+    PostgreSQL would sort the whole table again for every page."""
     upper = " AND seq <= %s" if bounded else ""
     return (
         f"SELECT seq, prev_hash, hash, {canonical_text_sql(vendor)} FROM audit_auditentry "
-        f"WHERE seq > %s{upper} ORDER BY seq LIMIT %s"
+        f"WHERE seq > %s{upper} ORDER BY seq"
     )
 
 
@@ -93,12 +95,11 @@ def verify_range(using: str, after: int | None, through: int | None, page_size: 
     connection = connections[using]
     sql = chain_query(connection.vendor, bounded=through is not None)
     state = ChainState() if after is None else ChainState(expected_seq=after + 1, prev_hash="")
-    last_seq = -(2**63) if after is None else after
     first_seq = first_prev = None
-    with connection.cursor() as cursor:
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, [-(2**63) if after is None else after, *([through] if through is not None else [])])
         while True:
-            cursor.execute(sql, [last_seq, *([through] if through is not None else []), page_size])
-            rows = cursor.fetchall()
+            rows = cursor.fetchmany(page_size)
             if not rows:
                 break
             if first_seq is None:
@@ -108,7 +109,6 @@ def verify_range(using: str, after: int | None, through: int | None, page_size: 
             broken = verify_canonical_rows(rows, state)
             if broken is not None:
                 return RangeResult(state.checked, first_seq, first_prev, state.prev_hash, broken)
-            last_seq = rows[-1][0]
     broken = None
     if through is not None and state.expected_seq <= through:
         # A range that ends early lost its last rows: the next range starts at `through` + 1 regardless.

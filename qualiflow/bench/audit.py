@@ -161,15 +161,12 @@ def _run(args: argparse.Namespace, engine: str) -> dict:
     sql = selectors.chain_query(engine)
 
     def bare_select() -> tuple[float, int]:
-        start, count, last = time.perf_counter(), 0, -(2**63)
-        with connection.cursor() as cursor:
-            while True:
-                cursor.execute(sql, [last, 50_000])
-                rows = cursor.fetchall()
-                if not rows:
-                    return time.perf_counter() - start, count
+        start, count = time.perf_counter(), 0
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, [-(2**63)])
+            while rows := cursor.fetchmany(50_000):
                 count += len(rows)
-                last = rows[-1][0]
+        return time.perf_counter() - start, count
 
     workers = os.cpu_count() or 1
     verify_times, select_times = [], []
