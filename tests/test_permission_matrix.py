@@ -19,22 +19,43 @@ from typing import Any
 import openpyxl
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from qualiflow.accounts import services as account_services
-from qualiflow.accounts.models import ApiToken, ESignature, User
+from qualiflow.accounts.models import ApiToken, ESignature, Notification, User
 from qualiflow.accounts.roles import Role, ScopeKind
 from qualiflow.audit.models import AuditEntry
+from qualiflow.documents import services as document_services
+from qualiflow.documents.models import Document, DocumentRevision
 from qualiflow.integration.models import OutboxEvent
 from qualiflow.org import services as org_services
 from qualiflow.org.models import Company, Department, Position, ProductionLine, Site, WorkCenter
 from qualiflow.people import services as people_services
 from qualiflow.people.models import Employee, PositionAssignment
 from qualiflow.shell.navigation import DOMAINS
+from qualiflow.training import services as training_services
+from qualiflow.training.models import (
+    Attendance,
+    Certificate,
+    Course,
+    Curriculum,
+    EffectivenessCheck,
+    Qualification,
+    QualificationGrant,
+    Requirement,
+    TrainingAssignment,
+    TrainingRecord,
+    TrainingSession,
+)
+from qualiflow.training.services import catalogue as catalogue_services
+from qualiflow.training.services import loop as loop_services
 
 PASSWORD = "Correct-Horse-42"
+MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ANONYMOUS = "anonymous"
 ROLES = (
     "system_admin", "hr_admin", "training_coordinator", "production_supervisor", "operator", "qa",
@@ -62,6 +83,10 @@ class Expect:
     hidden: frozenset[str] = frozenset()  # signed-in callers answered 404: the record is not theirs to see
     refused_on_form: frozenset[str] = frozenset()  # 200, the service's refusal shown on the form
     writes: bool = False  # an allowed call changes regulated data (an audit entry appears)
+    # The form (context name) and its errors a `refused_on_form` caller sees.
+    form_errors: tuple[str, dict] = ("sign_form", {"__all__": ["You are not allowed to sign records."]})
+    # API callers ("role" or "role/auth") answered otherwise than plainly refused: (caller, status, error code).
+    answers: tuple[tuple[str, int, str], ...] = ()
 
 
 def expect(allowed, **kwargs) -> Expect:
@@ -83,6 +108,11 @@ UI_SIGNERS = {"system_admin", "hr_admin", "training_coordinator", "production_su
 UI_AUDIT_READERS = {"system_admin", "hr_admin", "qa", "auditor"}
 UI_AUDIT_EXPORTERS = {"system_admin", "qa", "auditor"}
 EVERYONE = set(CALLERS)
+UI_TRAINING_READERS = {"system_admin", "hr_admin", "training_coordinator", "production_supervisor", "qa", "auditor"}
+UI_TRAINING_MANAGERS = {"system_admin", "hr_admin", "training_coordinator"}
+UI_NO_TRAINING_VIEW = {"operator", "maintenance"}
+UI_EVALUATORS = {"system_admin", "hr_admin", "training_coordinator", "maintenance"}
+UI_DOCUMENT_MANAGERS = {"system_admin", "qa"}
 # An operator holds no people.view: an employee record (not their own) is a 404, like a record of another line.
 NOT_VISIBLE = {"operator"}
 
@@ -126,6 +156,79 @@ UI_TABLE: dict[tuple[str, str], Expect] = {
     ("audit:verify", "GET"): expect(UI_AUDIT_READERS),
     ("audit:verify", "POST"): expect(UI_AUDIT_READERS),  # re-hashes the chain; writes nothing
     ("audit:trace", "GET"): expect(UI_AUDIT_READERS),
+    # Notifications: everyone signed in reads and clears their own (nobody else's: see test_notifications_*).
+    ("accounts:notifications", "GET"): expect(UI_SIGNED_IN),
+    ("accounts:notifications_read", "POST"): expect(UI_SIGNED_IN, ok=302),
+    # The training catalogue.
+    ("training:qualification_list", "GET"): expect(UI_TRAINING_READERS),
+    ("training:qualification_detail", "GET"): expect(UI_TRAINING_READERS),
+    ("training:qualification_create", "GET"): expect(UI_TRAINING_MANAGERS),
+    ("training:qualification_create", "POST"): expect(UI_TRAINING_MANAGERS, ok=302, writes=True),
+    ("training:qualification_edit", "GET"): expect(UI_TRAINING_MANAGERS),
+    ("training:qualification_deactivate", "GET"): expect(UI_TRAINING_MANAGERS),
+    ("training:course_list", "GET"): expect(UI_TRAINING_READERS),
+    ("training:course_detail", "GET"): expect(UI_TRAINING_READERS),
+    ("training:course_create", "GET"): expect(UI_TRAINING_MANAGERS),
+    ("training:course_edit", "GET"): expect(UI_TRAINING_MANAGERS),
+    ("training:curriculum_list", "GET"): expect(UI_TRAINING_READERS),
+    ("training:curriculum_create", "GET"): expect(UI_TRAINING_MANAGERS),
+    ("training:curriculum_edit", "GET"): expect(UI_TRAINING_MANAGERS),
+    ("training:requirement_overview", "GET"): expect(UI_TRAINING_READERS),
+    # Readers see a position's requirements; only training managers get the form.
+    ("training:position_requirements", "GET"): expect(UI_TRAINING_READERS),
+    ("training:capability_requirements", "GET"): expect(UI_TRAINING_READERS),
+    ("training:requirement_edit", "GET"): expect(UI_TRAINING_MANAGERS),
+    ("training:requirement_remove", "GET"): expect(UI_TRAINING_MANAGERS),
+    ("training:requirement_remove", "POST"): expect(UI_TRAINING_MANAGERS, ok=302, writes=True),
+    # The training loop. One's own assignments, sessions one teaches, one's own records and the checks one
+    # evaluates are open to everyone signed in; the rest needs training.view / training.manage.
+    ("training:assignment_list", "GET"): expect(UI_SIGNED_IN),
+    ("training:assignment_create", "GET"): expect(UI_TRAINING_MANAGERS),
+    ("training:assignment_cancel", "GET"): expect(UI_TRAINING_MANAGERS),
+    ("training:assignment_cancel", "POST"): expect(UI_TRAINING_MANAGERS, ok=302, writes=True),
+    ("training:session_list", "GET"): expect(UI_SIGNED_IN),
+    ("training:session_create", "GET"): expect(UI_TRAINING_MANAGERS),
+    ("training:session_detail", "GET"): expect(UI_TRAINING_READERS, hidden=UI_NO_TRAINING_VIEW),
+    ("training:session_enrol", "POST"): expect(UI_TRAINING_MANAGERS, ok=302, writes=True),
+    ("training:attendance_edit", "GET"): expect(UI_TRAINING_MANAGERS),
+    # Completion is signed by a training manager (the session has no trainer of ours); a reader who may see
+    # the session is refused by the service, on the form.
+    ("training:session_complete", "POST"): expect(
+        UI_TRAINING_MANAGERS, ok=302, hidden=UI_NO_TRAINING_VIEW, refused_on_form={"production_supervisor", "qa",
+                                                                                   "auditor"},
+        form_errors=("complete_form", {"__all__": ["You are not allowed to manage the qualifications of this employee."]}),
+        writes=True),
+    ("training:session_cancel", "GET"): expect(UI_TRAINING_MANAGERS),
+    ("training:my_records", "GET"): expect(UI_SIGNED_IN),
+    # Only the trainee signs their record: to anyone else it does not exist.
+    ("training:record_sign", "GET"): expect({"operator"}, hidden=UI_SIGNED_IN - {"operator"}),
+    ("training:record_sign", "POST"): expect({"operator"}, ok=302, hidden=UI_SIGNED_IN - {"operator"}, writes=True),
+    ("training:effectiveness_list", "GET"): expect(UI_SIGNED_IN),
+    # The trainee's manager (the maintenance user) and the training managers over the trainee evaluate.
+    ("training:effectiveness_evaluate", "GET"): expect(UI_EVALUATORS, hidden=UI_SIGNED_IN - UI_EVALUATORS),
+    ("training:effectiveness_evaluate", "POST"): expect(UI_EVALUATORS, ok=302, hidden=UI_SIGNED_IN - UI_EVALUATORS,
+                                                        writes=True),
+    ("training:certificate_upload", "GET"): expect(UI_TRAINING_MANAGERS),
+    ("training:certificate_upload", "POST"): expect(UI_TRAINING_MANAGERS, ok=302, writes=True),
+    # Training reports and the expiry list.
+    ("training:matrix", "GET"): expect(UI_TRAINING_READERS),
+    ("training:matrix_export", "GET"): expect(UI_TRAINING_READERS),
+    ("training:employee_training", "GET"): expect(UI_TRAINING_READERS),
+    ("training:passport", "GET"): expect(UI_TRAINING_READERS),
+    ("training:traceability", "GET"): expect(UI_TRAINING_READERS),
+    ("training:traceability_export", "GET"): expect(UI_TRAINING_READERS),
+    ("training:calendar", "GET"): expect(UI_TRAINING_READERS),
+    ("training:calendar_ics", "GET"): expect(UI_TRAINING_READERS),
+    ("training:expiring", "GET"): expect(UI_TRAINING_READERS),
+    ("training:expiring_export", "GET"): expect(UI_TRAINING_READERS),
+    # Controlled documents.
+    ("documents:document_list", "GET"): expect(UI_SIGNED_IN),
+    ("documents:document_detail", "GET"): expect(UI_SIGNED_IN),
+    ("documents:document_create", "GET"): expect(UI_DOCUMENT_MANAGERS),
+    ("documents:document_create", "POST"): expect(UI_DOCUMENT_MANAGERS, ok=302, writes=True),
+    ("documents:document_edit", "GET"): expect(UI_DOCUMENT_MANAGERS),
+    ("documents:revision_create", "GET"): expect(UI_DOCUMENT_MANAGERS),
+    ("documents:revision_create", "POST"): expect(UI_DOCUMENT_MANAGERS, ok=302, writes=True),
     # The API's own pages: the OpenAPI document and its viewer are public (no data in them); the API root
     # and any unknown path under /api/v1/ are a JSON 404 for every caller.
     ("api-v1:openapi-json", "GET"): expect(EVERYONE),
@@ -143,6 +246,14 @@ API_PEOPLE_READERS = {"system_admin", "hr_admin", "training_coordinator", "produ
 API_PEOPLE_MANAGERS = {"system_admin", "hr_admin", "production_supervisor", "integration"}
 API_AUDIT_READERS = {"system_admin", "hr_admin", "qa", "auditor"}
 API_TOKEN_MANAGERS = {"system_admin"}
+API_TRAINING_READERS = {"system_admin", "hr_admin", "training_coordinator", "production_supervisor", "qa", "auditor"}
+API_TRAINING_MANAGERS = {"system_admin", "hr_admin", "training_coordinator"}
+API_DOCUMENT_READERS = {"system_admin", "hr_admin", "training_coordinator", "production_supervisor", "operator", "qa",
+                        "maintenance", "auditor"}
+API_DOCUMENT_MANAGERS = {"system_admin", "qa"}
+# Signatures are given in one's own browser session: every signer's token is refused with this code.
+TOKEN_SIGNS = tuple((f"{role}/token", 403, "accounts.signature_not_allowed") for role in (
+    "system_admin", "hr_admin", "training_coordinator", "production_supervisor", "operator", "qa", "maintenance"))
 
 # OpenAPI operationId -> expectation.
 API_TABLE: dict[str, Expect] = {
@@ -189,6 +300,65 @@ API_TABLE: dict[str, Expect] = {
     "employee_positions": expect(API_PEOPLE_READERS),
     "audit_entry_list": expect(API_AUDIT_READERS),
     "audit_verify": expect(API_AUDIT_READERS),
+    "training_qualification_list": expect(API_TRAINING_READERS),
+    "training_qualification_create": expect(API_TRAINING_MANAGERS, ok=201, writes=True),
+    "training_qualification_get": expect(API_TRAINING_READERS),
+    "training_qualification_update": expect(API_TRAINING_MANAGERS, writes=True),
+    "training_qualification_deactivate": expect(API_TRAINING_MANAGERS, writes=True),
+    "training_course_list": expect(API_TRAINING_READERS),
+    "training_course_create": expect(API_TRAINING_MANAGERS, ok=201, writes=True),
+    "training_course_get": expect(API_TRAINING_READERS),
+    "training_course_update": expect(API_TRAINING_MANAGERS, writes=True),
+    "training_curriculum_list": expect(API_TRAINING_READERS),
+    "training_curriculum_create": expect(API_TRAINING_MANAGERS, ok=201, writes=True),
+    "training_curriculum_get": expect(API_TRAINING_READERS),
+    "training_curriculum_update": expect(API_TRAINING_MANAGERS, writes=True),
+    "training_requirement_list": expect(API_TRAINING_READERS),
+    "training_target_requirements_get": expect(API_TRAINING_READERS),
+    "training_target_requirements_set": expect(API_TRAINING_MANAGERS, writes=True),
+    "training_assignment_list": expect(API_TRAINING_READERS),
+    "training_assignment_create": expect(API_TRAINING_MANAGERS, ok=201, writes=True),
+    "training_assignment_cancel": expect(API_TRAINING_MANAGERS, writes=True),
+    "training_session_list": expect(API_TRAINING_READERS),
+    "training_session_schedule": expect(API_TRAINING_MANAGERS, ok=201, writes=True),
+    "training_session_get": expect(API_TRAINING_READERS),
+    "training_session_cancel": expect(API_TRAINING_MANAGERS, writes=True),
+    "training_session_enrol": expect(API_TRAINING_MANAGERS, writes=True),
+    "training_attendance_record": expect(API_TRAINING_MANAGERS, writes=True),
+    "training_assessment_record": expect(API_TRAINING_MANAGERS, ok=201, writes=True),
+    # Signed in one's own session by a training manager (the session has no trainer of ours).
+    "training_session_complete": expect(
+        {"system_admin", "hr_admin", "training_coordinator"}, writes=True, answers=(*TOKEN_SIGNS, *(
+            ("production_supervisor/session", 403, "training.out_of_scope"), ("qa/session", 403, "training.out_of_scope"),
+            ("operator/session", 404, "core.not_found"), ("maintenance/session", 404, "core.not_found")))),
+    "training_record_list": expect(API_TRAINING_READERS),
+    # The record is of a line B2 trainee: outside the line A supervisor's scope.
+    "training_record_get": expect(API_TRAINING_READERS - {"production_supervisor"},
+                                  hidden={"production_supervisor"}),
+    # Only the trainee (the operator) signs their record, in their own session.
+    "training_record_sign": expect({"operator"}, writes=True, answers=(*TOKEN_SIGNS, *(
+        (f"{role}/session", 404, "core.not_found") for role in (
+            "system_admin", "hr_admin", "training_coordinator", "production_supervisor", "qa", "maintenance")))),
+    "training_effectiveness_list": expect(API_TRAINING_READERS),
+    # The trainee's manager (the maintenance user) or a training manager over the trainee evaluates.
+    "training_effectiveness_evaluate": expect({"system_admin", "hr_admin", "training_coordinator", "maintenance"},
+                                              writes=True, answers=(*TOKEN_SIGNS, *(
+        ("production_supervisor/session", 404, "core.not_found"), ("operator/session", 404, "core.not_found"),
+        ("qa/session", 403, "training.out_of_scope")))),
+    "training_certificate_list": expect(API_TRAINING_READERS),
+    "training_certificate_record": expect(API_TRAINING_MANAGERS, ok=201, writes=True),
+    "training_matrix": expect(API_TRAINING_READERS),
+    "training_employee_status": expect(API_TRAINING_READERS),
+    "training_passport": expect(API_TRAINING_READERS),
+    "training_traceability": expect(API_TRAINING_READERS),
+    "training_expiring_list": expect(API_TRAINING_READERS),
+    "training_reconcile": expect(API_TRAINING_MANAGERS),
+    "document_list": expect(API_DOCUMENT_READERS),
+    "document_create": expect(API_DOCUMENT_MANAGERS, ok=201, writes=True),
+    "document_get": expect(API_DOCUMENT_READERS),
+    "document_update": expect(API_DOCUMENT_MANAGERS, writes=True),
+    "document_revision_list": expect(API_DOCUMENT_READERS),
+    "document_revision_create": expect(API_DOCUMENT_MANAGERS, ok=201, writes=True),
 }
 
 
@@ -275,6 +445,25 @@ class World:
     spare_token: ApiToken  # the target of token_revoke
     users: dict[str, User] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    t: Training | None = None  # the training and document records every training / documents row acts on
+
+
+@dataclass
+class Training:
+    qualification: Qualification
+    course: Course
+    curriculum: Curriculum
+    requirement: Requirement  # the supervisor position requires the qualification
+    document: Document
+    assignment: TrainingAssignment  # open, of the line A employee
+    planned: TrainingSession  # upcoming; the line A employee enrolled
+    attendance: Attendance  # the line A employee's in `planned`
+    held: TrainingSession  # over, the line A employee attended and passed: ready to complete
+    held_attendance: Attendance
+    trainee: Employee  # on line B2, the operator's own employee record
+    record: TrainingRecord  # the trainee's, completed and not signed by them yet
+    check: EffectivenessCheck  # of `record`, evaluated by the trainee's manager (the maintenance user)
+    notification: Notification  # the operator's
 
 
 def _build_world() -> World:
@@ -315,8 +504,67 @@ def _build_world() -> World:
         users[role] = user
         tokens[role] = account_services.api_token_issue(user=user, name="matrix")[1]
     spare_token, _secret = account_services.api_token_issue(user=users["hr_admin"], name="spare")
-    return World(company, site_a, site_b, assembly, moulding, packaging_b, line_a, line_b, line_b2, work_center,
-                 operator_position, supervisor_position, employee, outsider, spare_token, users, tokens)
+    w = World(company, site_a, site_b, assembly, moulding, packaging_b, line_a, line_b, line_b2, work_center,
+              operator_position, supervisor_position, employee, outsider, spare_token, users, tokens)
+    w.t = _build_training(w)
+    return w
+
+
+def _build_training(w: World) -> Training:
+    """The training loop's records: a catalogue, an open assignment, a planned and a held session, and a
+    completed record of the operator's own, with its effectiveness check for the maintenance user."""
+    qualification = training_services.qualification_create(
+        data={"code": "PM-Q", "name": "灭菌操作资质", "validity_days": 365, "renewal_lead_days": 30},
+        reason="set-up")
+    course = training_services.course_create(
+        data={"code": "PM-C", "name": "灭菌培训", "duration_hours": 8, "max_score": 100, "pass_mark": 80,
+              "effectiveness_check_days": 30}, confers=[qualification], reason="set-up")
+    curriculum = catalogue_services.curriculum_create(data={"code": "PM-CUR", "name": "新员工课程"},
+                                                      courses=[course], reason="set-up")
+    requirement = training_services.requirement_set(
+        qualification=qualification, target_kind="position", target_id=w.supervisor_position.pk, reason="set-up")
+    document = document_services.document_create(data={"code": "PM-SOP-1", "title": "灭菌规程"}, reason="set-up")
+    coordinator = w.users["training_coordinator"]
+    assignment = loop_services.assignment_create(
+        employee=w.employee, course=course, reason="onboarding", due_on=dt.date.today() + dt.timedelta(days=30),
+        by=coordinator)
+    now = timezone.now()
+
+    def schedule(starts_at: dt.datetime) -> TrainingSession:
+        return loop_services.session_schedule(
+            course=course, starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=2), capacity=10,
+            place="培训室", external_trainer="外部讲师", by=coordinator, reason="set-up")
+
+    def attend(session: TrainingSession, employee: Employee) -> Attendance:
+        (attendance,) = loop_services.session_enrol(session=session, employees=[employee], by=coordinator,
+                                                    reason="set-up")
+        loop_services.attendance_record(attendance=attendance, attended=True, by=coordinator, reason="set-up")
+        loop_services.assessment_record(attendance=attendance, kind="written", score=90, by=coordinator,
+                                        reason="set-up")
+        return attendance
+
+    planned = schedule(now + dt.timedelta(days=7))
+    (attendance,) = loop_services.session_enrol(session=planned, employees=[w.employee], by=coordinator,
+                                                reason="set-up")
+    held = schedule(now - dt.timedelta(hours=3))
+    held_attendance = attend(held, w.employee)
+
+    def hire(number: str, user: User, manager: Employee | None = None) -> Employee:
+        return people_services.employee_create(data={
+            "employee_number": number, "family_name": "赵", "given_name": "敏", "hire_date": dt.date(2022, 3, 1),
+            "site": w.line_b2.site, "department": w.line_b2.department, "line": w.line_b2, "user": user,
+            "manager": manager}, position=w.operator_position, reason="hired")
+
+    manager = hire("PM-E-M", w.users["maintenance"])
+    trainee = hire("PM-E-T", w.users["operator"], manager)
+    done = schedule(now - dt.timedelta(days=1))
+    attend(done, trainee)
+    (record,) = loop_services.session_complete(session=done, by=coordinator, reason="held", signer=coordinator,
+                                               password=PASSWORD)
+    notification = account_services.notification_send(
+        recipient=w.users["operator"], kind="training.expiring", subject="到期提醒", url="/", email=False)
+    return Training(qualification, course, curriculum, requirement, document, assignment, planned, attendance, held,
+                    held_attendance, trainee, record, EffectivenessCheck.objects.get(record=record), notification)
 
 
 @pytest.fixture(scope="module")
@@ -341,7 +589,9 @@ def state() -> dict[str, Any]:
     """Everything a request could have written: the audit trail, the outbox and the regulated records."""
     snapshot: dict[str, Any] = {"audit": AuditEntry.objects.count(), "outbox": OutboxEvent.objects.count()}
     for model in (Employee, PositionAssignment, ESignature, Company, Site, Department, ProductionLine,
-                  WorkCenter, Position):
+                  WorkCenter, Position, Qualification, Course, Curriculum, Requirement, QualificationGrant,
+                  TrainingAssignment, TrainingSession, Attendance, TrainingRecord, EffectivenessCheck, Certificate,
+                  Document, DocumentRevision, Notification):
         snapshot[model.__name__] = list(model.objects.order_by("pk").values())
     snapshot["ApiToken"] = list(ApiToken.objects.order_by("pk").values("pk", "user_id", "name", "expires_at",
                                                                         "revoked_at"))
@@ -389,8 +639,30 @@ def ui_request(key: tuple[str, str], w: World) -> tuple[str, dict | None]:
     if name in ("org:unit_detail", "org:unit_edit", "org:unit_deactivate"):
         urls[name] = reverse(name, kwargs=line)
     if name in ("people:employee_detail", "people:employee_edit", "people:employee_deactivate",
-                "people:employee_change_position", "people:employee_sign"):
+                "people:employee_change_position", "people:employee_sign", "training:employee_training",
+                "training:passport"):
         urls[name] = reverse(name, kwargs=person)
+    t = w.t
+    # Pages on one record: the record their URL name is about.
+    targets = {
+        "training:qualification_": t.qualification, "training:course_": t.course, "training:curriculum_": t.curriculum,
+        "training:requirement_": t.requirement, "training:assignment_": t.assignment, "training:record_": t.record,
+        "training:effectiveness_": t.check, "documents:": t.document,
+    }
+    if name.startswith(tuple(targets)) and name.endswith(
+            ("_detail", "_edit", "_deactivate", "_remove", "_cancel", "_sign", "_evaluate", "revision_create")):
+        urls[name] = reverse(name, kwargs={"pk": next(v for k, v in targets.items() if name.startswith(k)).pk})
+    # The planned session is enrolled in, cancelled and its attendance edited; the held one is completed.
+    session_pages = {"training:session_detail": t.planned, "training:session_enrol": t.planned,
+                     "training:session_cancel": t.planned, "training:session_complete": t.held}
+    if name in session_pages:
+        urls[name] = reverse(name, kwargs={"pk": session_pages[name].pk})
+    elif name == "training:attendance_edit":
+        urls[name] = reverse(name, kwargs={"pk": t.planned.pk, "attendance_pk": t.attendance.pk})
+    elif name == "training:position_requirements":
+        urls[name] = reverse(name, kwargs={"pk": w.supervisor_position.pk})
+    elif name == "training:certificate_upload":
+        urls[name] = reverse(name, kwargs={"employee_pk": w.employee.pk})
     url = urls.get(name) or reverse(name)
     if method == "GET":
         return url, None
@@ -408,6 +680,23 @@ def ui_request(key: tuple[str, str], w: World) -> tuple[str, dict | None]:
             "position": w.operator_position.pk, "start_date": "2025-01-01", "reason": "Matrix"},
         "people:employee_sign": {"meaning": "reviewed", "password": PASSWORD, "reason": ""},
         "audit:verify": {},
+        "accounts:notifications_read": {},
+        "training:qualification_create": {"code": "PM-Q-NEW", "name": "新资质", "name_en": "", "kind": "internal",
+                                          "validity_days": "", "renewal_lead_days": "0", "min_skill_level": "",
+                                          "description": "", "reason": "Matrix"},
+        "training:requirement_remove": {"reason": "Matrix"},
+        "training:assignment_cancel": {"reason": "Matrix"},
+        "training:session_enrol": {"employees": w.outsider.employee_number, "reason": "Matrix"},
+        "training:session_complete": {"password": PASSWORD, "reason": "Matrix"},
+        "training:record_sign": {"password": PASSWORD, "reason": ""},
+        "training:effectiveness_evaluate": {"effective": "yes", "comment": "Works safely", "password": PASSWORD},
+        "training:certificate_upload": {"qualification": str(w.t.qualification.pk), "number": "PM-CERT-1",
+                                        "issuer": "苏州市场监管局", "issued_on": "2026-01-10", "expires_on": "",
+                                        "reason": "Matrix"},
+        "documents:document_create": {"code": "PM-SOP-NEW", "title": "新规程", "title_en": "", "kind": "sop",
+                                      "reason": "Matrix"},
+        "documents:revision_create": {"label": "B", "effective_from": "2026-02-01T08:00", "training_required": "on",
+                                      "retraining_grace_days": "0", "summary": "", "reason": "Matrix"},
     }
     return url, bodies[name]
 
@@ -454,6 +743,8 @@ def test_ui(key, role, w):
     signed_in = role not in (ANONYMOUS, Role.INTEGRATION)
     url, data = ui_request(key, w)
     before = state()
+    if key == ("training:certificate_upload", "POST"):
+        data = {**data, "scan": SimpleUploadedFile("scan.pdf", MINIMAL_PDF)}
     response = client.get(url) if data is None else client.post(url, data)
     body = _body(response)
     after = state()
@@ -473,7 +764,8 @@ def test_ui(key, role, w):
         assert response.status_code == 404
     elif role in rule.refused_on_form:
         assert response.status_code == 200
-        assert response.context["sign_form"].errors == {"__all__": ["You are not allowed to sign records."]}
+        form, errors = rule.form_errors
+        assert response.context[form].errors == errors
     else:
         assert response.status_code == 403
 
@@ -513,7 +805,17 @@ def api_request(operation: str, method: str, path: str, w: World) -> tuple[str, 
     if path.startswith("/api/v1/org/"):
         slug = path.split("/")[4]
         path = path.replace("{unit_id}", str(getattr(w, ORG_TARGETS[slug]).pk))
-    path = path.replace("{employee_id}", str(w.employee.pk)).replace("{token_id}", str(w.spare_token.pk))
+    t = w.t
+    session = t.held if operation in ("training_session_complete", "training_attendance_record",
+                                      "training_assessment_record") else t.planned
+    for placeholder, value in {
+        "{employee_id}": w.employee.pk, "{token_id}": w.spare_token.pk, "{qualification_id}": t.qualification.pk,
+        "{course_id}": t.course.pk, "{curriculum_id}": t.curriculum.pk, "{assignment_id}": t.assignment.pk,
+        "{session_id}": session.pk, "{attendance_id}": t.held_attendance.pk, "{record_id}": t.record.pk,
+        "{check_id}": t.check.pk, "{document_id}": t.document.pk,
+        "{target_kind}/{target}": f"position/{w.supervisor_position.pk}",
+    }.items():
+        path = path.replace(placeholder, str(value))
     if method in ("get", "delete"):
         return path, None
     org_create = {
@@ -542,6 +844,34 @@ def api_request(operation: str, method: str, path: str, w: World) -> tuple[str, 
         "employee_deactivate": {"termination_date": "2025-01-01", "reason": "Matrix"},
         "employee_change_position": {
             "position_id": str(w.operator_position.pk), "start_date": "2025-01-01", "reason": "Matrix"},
+        "training_qualification_create": {"code": "PM-Q-NEW", "name": "新资质", "reason": "Matrix"},
+        "training_qualification_update": {"name": "改名", "reason": "Matrix"},
+        "training_qualification_deactivate": {"reason": "Matrix"},
+        "training_course_create": {"code": "PM-C-NEW", "name": "新课程", "duration_hours": "2", "reason": "Matrix"},
+        "training_course_update": {"name": "改名", "reason": "Matrix"},
+        "training_curriculum_create": {"code": "PM-CUR-NEW", "name": "新课程表", "reason": "Matrix"},
+        "training_curriculum_update": {"name": "改名", "reason": "Matrix"},
+        "training_target_requirements_set": {"requirements": [], "reason": "Matrix"},
+        "training_assignment_create": {"employee_id": str(w.outsider.pk), "course_id": str(t.course.pk),
+                                       "reason": "ad_hoc", "due_on": "2030-01-01"},
+        "training_assignment_cancel": {"reason": "Matrix"},
+        "training_session_schedule": {"course_id": str(t.course.pk), "starts_at": "2030-01-01T08:00:00+08:00",
+                                      "ends_at": "2030-01-01T10:00:00+08:00", "capacity": 5,
+                                      "external_trainer": "外部讲师", "reason": "Matrix"},
+        "training_session_cancel": {"reason": "Matrix"},
+        "training_session_enrol": {"employee_ids": [str(w.outsider.pk)], "reason": "Matrix"},
+        "training_attendance_record": {"attended": True, "practical_signed_off": True, "reason": "Matrix"},
+        "training_assessment_record": {"kind": "written", "score": "95", "reason": "Matrix"},
+        "training_session_complete": {"password": PASSWORD, "reason": "Matrix"},
+        "training_record_sign": {"password": PASSWORD, "reason": ""},
+        "training_effectiveness_evaluate": {"effective": True, "comment": "Works safely", "password": PASSWORD},
+        "training_reconcile": {"employee_ids": [str(w.employee.pk)]},
+        "training_certificate_record": {"employee_id": str(w.employee.pk), "qualification_id": str(t.qualification.pk),
+                                        "number": "PM-CERT-1", "issuer": "苏州市场监管局", "issued_on": "2026-01-10",
+                                        "reason": "Matrix"},
+        "document_create": {"code": "PM-SOP-NEW", "title": "新规程", "reason": "Matrix"},
+        "document_update": {"title": "改名", "reason": "Matrix"},
+        "document_revision_create": {"label": "B", "effective_from": "2026-02-01T08:00:00+08:00", "reason": "Matrix"},
     }
     return path, bodies[operation]
 
@@ -562,17 +892,26 @@ def test_api(operation, role, auth, w, operations):
     path, body = api_request(operation, method, template, w)
     api = Api(w, role, auth)
     before = state()
-    response = api.call(method, path, body)
+    if operation == "training_certificate_record":  # a form with the scan, not JSON
+        response = api.client.post(path, {**body, "scan": SimpleUploadedFile("scan.pdf", MINIMAL_PDF)},
+                                   headers=api.headers)
+    else:
+        response = api.call(method, path, body)
     after = state()
-    assert response["Content-Type"].startswith("application/json")
-    if role in rule.allowed:
+    answer = {caller: (status, code) for caller, status, code in rule.answers}.get(f"{role}/{auth}")
+    if answer is None and role in rule.allowed:
         assert response.status_code == rule.ok, response.content[:2000]
+        expected_type = "application/pdf" if operation == "training_passport" else "application/json"
+        assert response["Content-Type"].startswith(expected_type)
         if rule.writes:
             assert after["audit"] > before["audit"]
         return
-    assert response.status_code == (401 if role == ANONYMOUS else 403), response.content[:2000]
-    expected_code = "core.authentication_required" if role == ANONYMOUS else "core.permission_denied"
-    assert response.json()["code"] == expected_code
+    assert response["Content-Type"].startswith("application/json")
+    if answer is None and role in rule.hidden:
+        answer = (404, "core.not_found")
+    if answer is None:
+        answer = (401, "core.authentication_required") if role == ANONYMOUS else (403, "core.permission_denied")
+    assert (response.status_code, response.json()["code"]) == answer, response.content[:2000]
     assert after == before, "a refused request wrote something"
 
 
@@ -702,3 +1041,126 @@ def test_api_line_scope_lists_only_the_line(auth, w):
     # Filtering by line B does not reveal it either.
     by_line = api.call("get", "/api/v1/employees", line_id=str(w.line_b.pk)).json()["items"]
     assert by_line == []
+
+
+# --------------------------------------------------------------------------------------------------------
+# Training scope: the line A supervisor (training.view) and a line A training coordinator (training.manage)
+# --------------------------------------------------------------------------------------------------------
+
+def _line_a_coordinator(w: World) -> User:
+    user = account_services.user_create(username="pm-line-coordinator", password=PASSWORD, language="en")
+    account_services.role_assign(user=user, role=Role.TRAINING_COORDINATOR, scope_kind=ScopeKind.LINE,
+                                 scope_id=w.line_a.pk)
+    return user
+
+
+def _expiring_soon(w: World) -> None:
+    """Both employees hold the qualification, expiring in five days."""
+    for person in (w.employee, w.outsider):
+        training_services.qualification_grant(
+            employee=person, qualification=w.t.qualification, valid_from=timezone.now() - dt.timedelta(days=360),
+            source="manual", reason="Matrix")
+
+
+# (who, URL name, target, status): the status the code gives; an employee outside the reader's area is a 403
+# (training.out_of_scope), not a 404.
+UI_TRAINING_SCOPE = {
+    "training-own": ("supervisor", "training:employee_training", "employee", 200),
+    "training-other-line": ("supervisor", "training:employee_training", "outsider", 403),
+    "passport-own": ("supervisor", "training:passport", "employee", 200),
+    "passport-other-line": ("supervisor", "training:passport", "outsider", 403),
+    "certificate-own": ("coordinator", "training:certificate_upload", "employee", 200),
+    "certificate-other-line": ("coordinator", "training:certificate_upload", "outsider", 403),
+    "certificate-post-other-line": ("coordinator", "training:certificate_upload", "outsider", 403),
+}
+
+
+@pytest.mark.parametrize("name", list(UI_TRAINING_SCOPE))
+def test_ui_training_line_scope(name, w):
+    who, url_name, target, status = UI_TRAINING_SCOPE[name]
+    client = Client()
+    client.force_login(w.users["production_supervisor"] if who == "supervisor" else _line_a_coordinator(w))
+    person = getattr(w, target)
+    kwargs = {"employee_pk": person.pk} if url_name == "training:certificate_upload" else {"pk": person.pk}
+    url = reverse(url_name, kwargs=kwargs)
+    before = state()
+    if "post" in name:
+        _url, data = ui_request(("training:certificate_upload", "POST"), w)
+        response = client.post(url, {**data, "scan": SimpleUploadedFile("scan.pdf", MINIMAL_PDF)})
+    else:
+        response = client.get(url)
+    assert response.status_code == status
+    assert state() == before
+
+
+def test_ui_training_lists_only_the_line(w):
+    _expiring_soon(w)
+    client = _signed_in_client(w, Role.PRODUCTION_SUPERVISOR)
+    matrix = client.get(reverse("training:matrix"))
+    assert [row["employee"].employee_number for row in matrix.context["rows"]] == ["PM-E-A"]
+    export = client.get(reverse("training:matrix_export"))
+    rows = list(openpyxl.load_workbook(io.BytesIO(export.content)).active.iter_rows(min_row=2, values_only=True))
+    assert [row[0] for row in rows] == ["PM-E-A"]
+    expiring = client.get(reverse("training:expiring"))
+    assert [row.grant.employee.employee_number for row in expiring.context["page"]] == ["PM-E-A"]
+    everyone = _signed_in_client(w, Role.SYSTEM_ADMIN).get(reverse("training:expiring"))
+    assert sorted(row.grant.employee.employee_number for row in everyone.context["page"]) == ["PM-E-A", "PM-E-B"]
+
+
+API_TRAINING_SCOPE = {
+    "status-own": ("/training/employees/{id}/status", "employee", 200),
+    "status-other-line": ("/training/employees/{id}/status", "outsider", 403),
+    "passport-own": ("/training/employees/{id}/passport.pdf", "employee", 200),
+    "passport-other-line": ("/training/employees/{id}/passport.pdf", "outsider", 403),
+}
+
+
+@pytest.mark.parametrize("auth", ["token", "session"])
+@pytest.mark.parametrize("name", list(API_TRAINING_SCOPE))
+def test_api_training_line_scope(name, auth, w):
+    template, target, status = API_TRAINING_SCOPE[name]
+    api = Api(w, Role.PRODUCTION_SUPERVISOR, auth)
+    response = api.call("get", "/api/v1" + template.replace("{id}", str(getattr(w, target).pk)))
+    assert response.status_code == status, response.content[:2000]
+    if status == 403:
+        assert response.json()["code"] == "training.out_of_scope"
+
+
+@pytest.mark.parametrize("auth", ["token", "session"])
+def test_api_training_lists_only_the_line(auth, w):
+    _expiring_soon(w)
+    api = Api(w, Role.PRODUCTION_SUPERVISOR, auth)
+    matrix = api.call("get", "/api/v1/training/matrix").json()
+    assert [row["employee_number"] for row in matrix["items"]] == ["PM-E-A"]
+    expiring = api.call("get", "/api/v1/training/expiring").json()["items"]
+    assert [row["employee_number"] for row in expiring] == ["PM-E-A"]
+
+
+def test_notifications_are_the_recipients_own(w):
+    """Another user's notification cannot be read or marked read by id."""
+    notification = w.t.notification
+    mine = _signed_in_client(w, Role.OPERATOR).get(reverse("accounts:notifications"))
+    assert [n.pk for n in mine.context["page"]] == [notification.pk]
+    other = _signed_in_client(w, Role.SYSTEM_ADMIN)
+    assert list(other.get(reverse("accounts:notifications")).context["page"]) == []
+    before = state()
+    response = other.post(reverse("accounts:notifications_read"), {"notification": str(notification.pk)})
+    assert response.status_code == 404
+    assert state() == before
+
+
+@pytest.mark.parametrize(("target", "status"), [("employee", 201), ("outsider", 403)])
+def test_api_certificate_upload_line_scope(target, status, w):
+    """A line A training coordinator records certificates for line A's people only."""
+    token = account_services.api_token_issue(user=_line_a_coordinator(w), name="matrix")[1]
+    _path, body = api_request("training_certificate_record", "post", "/api/v1/training/certificates", w)
+    before = state()
+    response = Client().post("/api/v1/training/certificates", {
+        **body, "employee_id": str(getattr(w, target).pk), "scan": SimpleUploadedFile("scan.pdf", MINIMAL_PDF)},
+        headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == status, response.content[:2000]
+    if status == 403:
+        assert response.json()["code"] == "training.out_of_scope"
+        assert state() == before
+    else:
+        assert state()["Certificate"] != before["Certificate"]

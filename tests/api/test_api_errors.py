@@ -127,7 +127,26 @@ def test_openapi_document_is_valid_and_complete(client):
     expected = {"/api/v1/me", "/api/v1/tokens", "/api/v1/tokens/{token_id}", "/api/v1/employees",
                 "/api/v1/employees/{employee_id}", "/api/v1/employees/{employee_id}/deactivate",
                 "/api/v1/employees/{employee_id}/position", "/api/v1/employees/{employee_id}/positions",
-                "/api/v1/audit/entries", "/api/v1/audit/verify"}
+                "/api/v1/audit/entries", "/api/v1/audit/verify",
+                "/api/v1/documents", "/api/v1/documents/{document_id}", "/api/v1/documents/{document_id}/revisions",
+                "/api/v1/training/qualifications", "/api/v1/training/qualifications/{qualification_id}",
+                "/api/v1/training/qualifications/{qualification_id}/deactivate",
+                "/api/v1/training/courses", "/api/v1/training/courses/{course_id}",
+                "/api/v1/training/curricula", "/api/v1/training/curricula/{curriculum_id}",
+                "/api/v1/training/requirements", "/api/v1/training/requirements/{target_kind}/{target}",
+                "/api/v1/training/assignments", "/api/v1/training/assignments/{assignment_id}/cancel",
+                "/api/v1/training/sessions", "/api/v1/training/sessions/{session_id}",
+                "/api/v1/training/sessions/{session_id}/cancel", "/api/v1/training/sessions/{session_id}/enrol",
+                "/api/v1/training/sessions/{session_id}/attendances/{attendance_id}",
+                "/api/v1/training/sessions/{session_id}/attendances/{attendance_id}/assessments",
+                "/api/v1/training/sessions/{session_id}/complete",
+                "/api/v1/training/records", "/api/v1/training/records/{record_id}",
+                "/api/v1/training/records/{record_id}/sign",
+                "/api/v1/training/effectiveness-checks", "/api/v1/training/effectiveness-checks/{check_id}/evaluate",
+                "/api/v1/training/certificates", "/api/v1/training/matrix",
+                "/api/v1/training/employees/{employee_id}/status",
+                "/api/v1/training/employees/{employee_id}/passport.pdf",
+                "/api/v1/training/traceability", "/api/v1/training/expiring", "/api/v1/training/reconcile"}
     for kind in ("companies", "sites", "departments", "lines", "work-centers", "positions"):
         expected |= {f"/api/v1/org/{kind}", f"/api/v1/org/{kind}/{{unit_id}}", f"/api/v1/org/{kind}/{{unit_id}}/deactivate"}
     assert paths == expected
@@ -141,6 +160,7 @@ def test_openapi_document_is_valid_and_complete(client):
             if method in ("post", "patch"):
                 assert "422" in operation["responses"], (method, path)
     assert len(operation_ids) == len(set(operation_ids))
+    assert len(operation_ids) == 89
     assert set(document["components"]["securitySchemes"]) == {"BearerTokenAuth", "SessionAuth"}
 
 

@@ -1,7 +1,11 @@
 """Bad input never produces a server error: every write operation, fed junk, answers in our error shape
 (or succeeds where the junk happens to be acceptable, e.g. an empty PATCH of an organisation unit)."""
 
+import json
+import re
+
 from api_helpers import assert_error
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from qualiflow.accounts.roles import Role
 
@@ -25,26 +29,49 @@ def _resolve(document: dict, schema: dict) -> dict:
     return document["components"]["schemas"][ref.rsplit("/", 1)[1]] if ref else schema
 
 
+def _junk_form(body: dict) -> dict:
+    """A junk JSON body as form fields (a form carries strings only), plus a scan that is not a document."""
+    fields = {name: "" if value is None else value if isinstance(value, str) else json.dumps(value)
+              for name, value in body.items()}
+    return {**fields, "scan": SimpleUploadedFile("junk.exe", b"\x00" * 64, content_type="application/x-msdownload")}
+
+
+# The only operations whose body is a form (a file travels with it); every other write takes JSON.
+MULTIPART_OPERATIONS = {"training_certificate_record"}
+
+
 def test_junk_input_to_every_write_never_fails_on_our_side(api, make_user, plant, make_employee):
     employee = make_employee(position=plant.operator)
     client = api(make_user(Role.SYSTEM_ADMIN, language="zh-hans"))
     document = client.client.get("/api/v1/openapi.json").json()
-    checked = 0
+    checked, multipart = 0, set()
     for path, methods in document["paths"].items():
         url = path.removeprefix("/api/v1").replace("{employee_id}", str(employee.pk)).replace(
-            "{unit_id}", str(plant.line_a.pk)).replace("{token_id}", str(employee.pk))
+            "{unit_id}", str(plant.line_a.pk)).replace("{target_kind}/{target}", f"position/{plant.operator.pk}")
+        # Any other record id: a well-formed id of no such record (the employee's).
+        url = re.sub(r"\{\w+_id\}", str(employee.pk), url)
         for method, operation in methods.items():
-            if method not in ("post", "patch"):
+            if method not in ("post", "patch", "put"):
                 continue
-            body_schema = operation["requestBody"]["content"]["application/json"]["schema"]
-            for body in _junk_bodies(_resolve(document, body_schema)):
-                response = client._call(method, url, body)
+            (content_type, media), = operation["requestBody"]["content"].items()
+            if content_type == "multipart/form-data":
+                multipart.add(operation["operationId"])
+            else:
+                assert content_type == "application/json", (method, path)
+            for body in _junk_bodies(_resolve(document, media["schema"])):
+                if content_type == "multipart/form-data":
+                    response = client.client.post(f"/api/v1{url}", _junk_form(body), headers=client.headers)
+                else:
+                    response = client._call(method, url, body)
                 assert response.status_code < 500, (method, path, body, response.content)
                 if response.status_code >= 400:
                     assert set(response.json()) == {"code", "message", "details"}
                     assert response["Content-Language"] == "zh-hans"
                 checked += 1
-    assert checked == 8 * 23  # 18 organisation writes, 4 employee writes, token issue
+    assert multipart == MULTIPART_OPERATIONS
+    # 18 organisation writes, 4 employee writes, token issue, 3 document writes, 8 training catalogue writes,
+    # 11 training loop writes (the certificate upload included) and the reconciliation.
+    assert checked == 8 * 46
 
 
 def test_junk_query_parameters_give_4xx(api, admin_user):
