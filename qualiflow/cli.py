@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 
 
@@ -119,6 +120,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     elif args.command == "demo":
         _manage("migrate", "--noinput", "-v", "0")
         _manage("seed", "--if-empty", *(["--reset"] if args.reseed else []))
+        # The daily jobs beside the server, in the same process group: Ctrl-C stops both.
+        subprocess.Popen([sys.executable, "-m", "qualiflow.cli", "worker"])
+        print("The daily jobs (training reconcile, expiry reminders) run in a worker beside the server.", flush=True)
         return serve(args.host, args.port, args.workers)
     elif args.command == "serve":
         return serve(args.host, args.port, args.workers)
