@@ -17,6 +17,9 @@ def navigation(request):
         elif d.perm is None or has_perm(user, d.perm):
             url = reverse(d.url_name)
             items.append({"key": d.key, "label": d.label, "url": url, "coming": False})
+        elif d.own_url_name is not None:
+            url = reverse(d.own_url_name)
+            items.append({"key": d.key, "label": d.label, "url": url, "coming": False})
         else:
             continue
         # A built domain owns every page under its first path segment (/people/…, /org/…).

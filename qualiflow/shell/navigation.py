@@ -15,6 +15,8 @@ class Domain:
     url_name: str | None  # None: not built yet
     summary: object
     perm: str | None = None
+    # Where the entry leads someone without `perm`, if anywhere (e.g. their own training records).
+    own_url_name: str | None = None
 
 
 DOMAINS: tuple[Domain, ...] = (
@@ -22,7 +24,7 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("org", _("Organisation"), "org:overview", _("Company, sites, departments, lines, work centers, positions."), "org.view"),
     Domain("training", _("Training & qualifications"), "training:matrix",
            _("Courses, training records, qualifications (资质), certificates, the training matrix and expiry management."),
-           "training.view"),
+           "training.view", own_url_name="training:my_records"),
     Domain("documents", _("Documents"), "documents:document_list",
            _("Controlled SOPs and work instructions, revisions and read-and-understand training."), "documents.view"),
     Domain("production", _("Production"), None,

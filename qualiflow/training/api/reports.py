@@ -131,7 +131,7 @@ class StatusParams(Schema):
 
 @router.get(
     "/employees/{employee_id}/status", response={200: EmployeeStatusOut, **error_responses(403, 404, 422)},
-    auth=_view, summary="Qualification status of an employee", operation_id="training_employee_status",
+    auth=requires(), summary="Qualification status of an employee", operation_id="training_employee_status",
 )
 def employee_status(request, employee_id: UUID, params: Query[StatusParams]):
     """Every qualification the employee's position requires, with state, reasons and evidence."""
@@ -246,7 +246,7 @@ def traceability(request, filters: Query[TraceFilters]):
 
 
 @router.get(
-    "/employees/{employee_id}/passport.pdf", response={200: None, **error_responses(403, 404)}, auth=_view,
+    "/employees/{employee_id}/passport.pdf", response={200: None, **error_responses(403, 404)}, auth=requires(),
     summary="Training passport (PDF)", operation_id="training_passport",
     openapi_extra={"responses": {200: {"description": "The passport as a PDF.",
                                        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}},

@@ -156,9 +156,9 @@ def employees_in_scope(user) -> QuerySet[Employee]:
 
 
 def employee_for_training(*, user, employee_id: UUID | str) -> Employee:
-    """The employee, if `user` may see their training: NotFound when there is none, PermissionDenied when
-    they are outside the reader's scope."""
-    _require_view(user)
+    """The employee, if `user` may see their training (with `training.view` over them, or as the person
+    themselves: everyone may see their own qualifications and passport): NotFound when there is none,
+    PermissionDenied otherwise."""
     employee = (
         Employee.objects.select_related("site", "department", "line", "position", "manager")
         .filter(pk=employee_id).first()

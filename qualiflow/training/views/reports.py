@@ -294,7 +294,6 @@ def matrix_export(request):
 
 @login_required
 def employee_training(request, pk):
-    _require_view(request)
     data = _call(selectors.employee_training, user=request.user, employee_id=pk)
     return render(request, "training/reports/employee_training.html", {
         "data": data, "employee": data.status.employee, "zone": str(data.status.zone), "colours": STATE_COLOURS,
@@ -325,7 +324,6 @@ def passport_response(request, employee_id) -> HttpResponse:
 
 @login_required
 def passport(request, pk):
-    _require_view(request)
     return _call(passport_response, request=request, employee_id=pk)
 
 
