@@ -213,6 +213,8 @@ UI_TABLE: dict[tuple[str, str], Expect] = {
     # Training reports and the expiry list.
     ("training:matrix", "GET"): expect(UI_TRAINING_READERS),
     ("training:matrix_export", "GET"): expect(UI_TRAINING_READERS),
+    # Everyone signed in is sent on: to the matrix, or to their own records.
+    ("training:home", "GET"): expect(UI_SIGNED_IN, ok=302),
     ("training:employee_training", "GET"): expect(UI_TRAINING_READERS),
     ("training:passport", "GET"): expect(UI_TRAINING_READERS),
     ("training:traceability", "GET"): expect(UI_TRAINING_READERS),

@@ -46,3 +46,11 @@ def test_the_training_entry_leads_an_operator_to_their_own_records(make_user, ma
     home = client.get("/").content.decode()
     assert f'href="{reverse("training:my_records")}"' in home
     assert reverse("training:matrix") not in home
+
+
+def test_the_training_address_leads_each_reader_to_their_start(make_user, make_employee, login, client):
+    user, _ = _operator_with_record(make_user, make_employee, "E-SELF4")
+    login(user)
+    assert client.get("/training/")["Location"] == reverse("training:my_records")
+    login(make_user(Role.TRAINING_COORDINATOR))
+    assert client.get("/training/")["Location"] == reverse("training:matrix")

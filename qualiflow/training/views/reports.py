@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
@@ -552,7 +552,14 @@ def calendar_ics(request):
     return response
 
 
+@login_required
+def training_home(request):
+    """/training/: the matrix for those who may see it, otherwise one's own training records."""
+    return redirect("training:matrix" if has_perm(request.user, Perm.TRAINING_VIEW) else "training:my_records")
+
+
 urlpatterns = [
+    path("", training_home, name="home"),
     path("matrix/", matrix, name="matrix"),
     path("matrix/export/", matrix_export, name="matrix_export"),
     path("employees/<uuid:pk>/", employee_training, name="employee_training"),
