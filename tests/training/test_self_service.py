@@ -34,7 +34,7 @@ def test_an_operator_sees_their_own_qualifications_and_passport_and_no_one_elses
     assert client.get(reverse("training:passport", args=[other.pk])).status_code == 403
     refused = client.get(f"/api/v1/training/employees/{other.pk}/status")
     assert refused.status_code == 403
-    assert refused.json()["code"] == "training.out_of_scope"
+    assert refused.json()["code"] == "core.permission_denied"
     assert client.get(reverse("training:matrix")).status_code == 403
 
 

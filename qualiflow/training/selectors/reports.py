@@ -165,9 +165,11 @@ def employee_for_training(*, user, employee_id: UUID | str) -> Employee:
     )
     if employee is None:
         raise NotFound(CoreErrorCode.NOT_FOUND, _("Employee not found."))
-    if not (has_perm(user, Perm.TRAINING_VIEW, employee) or (employee.user_id is not None and employee.user_id == user.pk)):
+    if has_perm(user, Perm.TRAINING_VIEW, employee) or (employee.user_id is not None and employee.user_id == user.pk):
+        return employee
+    if has_perm(user, Perm.TRAINING_VIEW):
         raise PermissionDenied(TrainingErrorCode.OUT_OF_SCOPE, _("This employee is outside the area you may see."))
-    return employee
+    raise PermissionDenied(CoreErrorCode.PERMISSION_DENIED, _("You are not allowed to do this."))
 
 
 def _covering(day: dt.date) -> Q:
