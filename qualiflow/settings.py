@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "qualiflow.people",
     "qualiflow.documents",
     "qualiflow.training",
+    "qualiflow.equipment",
+    "qualiflow.quality",
+    "qualiflow.production",
     "qualiflow.shell",
     "qualiflow.demo",
 ]

@@ -21,6 +21,17 @@ class Perm:
     DOCUMENTS_MANAGE = "documents.manage"
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
+    EQUIPMENT_VIEW = "equipment.view"
+    EQUIPMENT_MANAGE = "equipment.manage"  # classes, assets, plans
+    EQUIPMENT_SERVICE = "equipment.service"  # record maintenance and calibration (gated by qualification)
+    QUALITY_VIEW = "quality.view"
+    QUALITY_MANAGE = "quality.manage"
+    QUALITY_APPROVE = "quality.approve"  # QA's signature on an override of the production gate
+    PRODUCTION_VIEW = "production.view"
+    PRODUCTION_MANAGE = "production.manage"  # products, routings, work orders
+    PRODUCTION_EXECUTE = "production.execute"  # the shop-floor station: track in and out
+    PRODUCTION_OVERRIDE = "production.override"  # the supervisor's signature on an override of the gate
+    PRODUCTION_EXPORT = "production.export"  # signed device history records
     ACCOUNTS_MANAGE = "accounts.manage"
     ESIGN = "accounts.esign"
 
@@ -40,7 +51,8 @@ class Role(models.TextChoices):
     INTEGRATION = "integration", _("Integration client")
 
 
-_READ_ALL = {Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.TRAINING_VIEW, Perm.DOCUMENTS_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT}
+_READ_ALL = {Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.TRAINING_VIEW, Perm.DOCUMENTS_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT,
+             Perm.EQUIPMENT_VIEW, Perm.QUALITY_VIEW, Perm.PRODUCTION_VIEW}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SYSTEM_ADMIN: ALL_PERMISSIONS,
@@ -52,16 +64,23 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.TRAINING_VIEW, Perm.TRAINING_MANAGE, Perm.DOCUMENTS_VIEW, Perm.ESIGN}
     ),
     Role.PRODUCTION_SUPERVISOR: frozenset(
-        {Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.PEOPLE_MANAGE, Perm.TRAINING_VIEW, Perm.DOCUMENTS_VIEW, Perm.ESIGN}
+        {Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.PEOPLE_MANAGE, Perm.TRAINING_VIEW, Perm.DOCUMENTS_VIEW, Perm.ESIGN,
+         Perm.PRODUCTION_VIEW, Perm.PRODUCTION_MANAGE, Perm.PRODUCTION_EXECUTE, Perm.PRODUCTION_OVERRIDE,
+         Perm.PRODUCTION_EXPORT, Perm.EQUIPMENT_VIEW, Perm.QUALITY_VIEW}
     ),
-    Role.OPERATOR: frozenset({Perm.DOCUMENTS_VIEW, Perm.ESIGN}),
+    Role.OPERATOR: frozenset({Perm.DOCUMENTS_VIEW, Perm.ESIGN, Perm.PRODUCTION_EXECUTE}),
     Role.QA: frozenset(
         {Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.TRAINING_VIEW, Perm.DOCUMENTS_VIEW, Perm.DOCUMENTS_MANAGE, Perm.AUDIT_VIEW,
-         Perm.AUDIT_EXPORT, Perm.ESIGN}
+         Perm.AUDIT_EXPORT, Perm.ESIGN, Perm.PRODUCTION_VIEW, Perm.PRODUCTION_EXPORT, Perm.EQUIPMENT_VIEW,
+         Perm.QUALITY_VIEW, Perm.QUALITY_MANAGE, Perm.QUALITY_APPROVE}
     ),
-    Role.MAINTENANCE: frozenset({Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.DOCUMENTS_VIEW, Perm.ESIGN}),
+    Role.MAINTENANCE: frozenset({Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.DOCUMENTS_VIEW, Perm.ESIGN, Perm.EQUIPMENT_VIEW,
+                                 Perm.EQUIPMENT_MANAGE, Perm.EQUIPMENT_SERVICE}),
     Role.AUDITOR: frozenset(_READ_ALL),
-    Role.INTEGRATION: frozenset({Perm.ORG_VIEW, Perm.ORG_MANAGE, Perm.PEOPLE_VIEW, Perm.PEOPLE_MANAGE}),
+    # An ERP / MES: master data in, work orders in, track-ins from its terminals.
+    Role.INTEGRATION: frozenset({Perm.ORG_VIEW, Perm.ORG_MANAGE, Perm.PEOPLE_VIEW, Perm.PEOPLE_MANAGE,
+                                 Perm.PRODUCTION_VIEW, Perm.PRODUCTION_MANAGE, Perm.PRODUCTION_EXECUTE,
+                                 Perm.EQUIPMENT_VIEW}),
 }
 
 

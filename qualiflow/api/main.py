@@ -23,8 +23,11 @@ from qualiflow.audit import api as audit_api
 from qualiflow.core.api import ApiErrorCode, validation_failure
 from qualiflow.core.errors import Conflict, CoreErrorCode, NotFound, QualiflowError
 from qualiflow.documents import api as documents_api
+from qualiflow.equipment import api as equipment_api
 from qualiflow.org import api as org_api
 from qualiflow.people import api as people_api
+from qualiflow.production import api as production_api
+from qualiflow.quality import api as quality_api
 from qualiflow.training import api as training_api
 
 logger = logging.getLogger(__name__)
@@ -46,6 +49,9 @@ api.add_router("", people_api.router)
 api.add_router("/audit", audit_api.router, auth=requires(Perm.AUDIT_VIEW))
 api.add_router("/training", training_api.router)
 api.add_router("/documents", documents_api.router)
+api.add_router("/equipment", equipment_api.router)
+api.add_router("/quality", quality_api.router)
+api.add_router("/production", production_api.router)
 
 
 class MethodNotAllowed(QualiflowError):

@@ -1,0 +1,5 @@
+"""equipment API."""
+
+from ninja import Router
+
+router = Router(tags=["equipment"])

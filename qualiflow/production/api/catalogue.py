@@ -1,0 +1,5 @@
+"""Production API: catalogue."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""Production API: dhr."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""Production API: orders."""
+
+from ninja import Router
+
+router = Router()

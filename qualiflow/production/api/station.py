@@ -1,0 +1,5 @@
+"""Production API: station."""
+
+from ninja import Router
+
+router = Router()

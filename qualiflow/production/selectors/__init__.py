@@ -1,0 +1,1 @@
+"""Reads for production, one module per area (see `services`)."""

@@ -1,0 +1,3 @@
+"""Production pages: catalogue."""
+
+urlpatterns: list = []

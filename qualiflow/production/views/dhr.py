@@ -1,0 +1,3 @@
+"""Production pages: dhr."""
+
+urlpatterns: list = []

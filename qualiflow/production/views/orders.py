@@ -1,0 +1,3 @@
+"""Production pages: orders."""
+
+urlpatterns: list = []

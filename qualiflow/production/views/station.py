@@ -1,0 +1,3 @@
+"""Production pages: station."""
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""quality API."""
+
+from ninja import Router
+
+router = Router(tags=["quality"])
