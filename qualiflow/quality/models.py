@@ -41,6 +41,8 @@ class QualityEvent(AuditedModel):
         verbose_name=_("opened by"),
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # What was found and done; part of the content QA's closing signature is bound to.
+    closure_summary = models.TextField(_("closure summary"), blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-number"]
