@@ -52,3 +52,21 @@ class QualityEvent(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
+
+
+class QualityEventSequence(models.Model):
+    """The last number given per prefix and year. Opening an event locks its row, so concurrent openings
+    queue for the next number instead of colliding on it. Bookkeeping, not a regulated record: the events
+    carry the numbers and their audit trail."""
+
+    prefix = models.CharField(_("prefix"), max_length=10)
+    year = models.PositiveIntegerField(_("year"))
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("quality event number sequence")
+        verbose_name_plural = _("quality event number sequences")
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="quality_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last}"

@@ -30,7 +30,7 @@ from qualiflow.integration import events
 from qualiflow.org.models import Site
 
 from .errors import QualityErrorCode
-from .models import QualityEvent, QualityEventKind, QualityEventStatus
+from .models import QualityEvent, QualityEventKind, QualityEventSequence, QualityEventStatus
 
 NUMBER_PREFIXES = {
     QualityEventKind.DEVIATION: "DEV",
@@ -38,8 +38,6 @@ NUMBER_PREFIXES = {
     QualityEventKind.COMPLAINT: "CMP",
     QualityEventKind.AUDIT_FINDING: "AUD",
 }
-# Each retry follows a number that a concurrent transaction committed first; more than a few means a bug.
-_NUMBER_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,8 @@ def _year(at: datetime, site: Site | None) -> int:
     return at.astimezone(zone).year
 
 
-def _next_number(prefix: str, year: int) -> str:
+def _last_used(prefix: str, year: int) -> int:
+    """The highest number already given, for a sequence that starts after events were opened (imported)."""
     stem = f"{prefix}-{year}-"
     # Longest first, then highest: "DEV-2026-10000" follows "DEV-2026-9999".
     last = (
@@ -94,25 +93,27 @@ def _next_number(prefix: str, year: int) -> str:
         .order_by(Length("number").desc(), "-number").values_list("number", flat=True).first()
     )
     tail = last.removeprefix(stem) if last else ""
-    return f"{stem}{(int(tail) if tail.isdigit() else 0) + 1:04d}"
+    return int(tail) if tail.isdigit() else 0
 
 
-def _save_numbered(event: QualityEvent, prefix: str, year: int) -> None:
-    """Save `event` under the next free number of its kind and year.
-
-    Two transactions may compute the same number; the unique index lets only one insert it. The other
-    waits for it to commit, fails inside its own savepoint and takes the number after (PostgreSQL). SQLite
-    starts every write transaction with the write lock (IMMEDIATE), so there the race cannot happen.
-    """
-    for attempt in range(_NUMBER_ATTEMPTS):
-        event.number = _next_number(prefix, year)
+def _next_number(prefix: str, year: int) -> str:
+    """Take the next number of `prefix` and `year`, holding its sequence row locked until commit: a
+    concurrent opening waits here and then reads the number this one took (PostgreSQL; SQLite starts every
+    write transaction with the write lock, BEGIN IMMEDIATE, so there they queue anyway)."""
+    sequences = QualityEventSequence.objects.select_for_update()
+    sequence = sequences.filter(prefix=prefix, year=year).first()
+    if sequence is None:
         try:
             with transaction.atomic():
-                event.save()
-            return
+                sequence = QualityEventSequence.objects.create(
+                    prefix=prefix, year=year, last=_last_used(prefix, year)
+                )
         except IntegrityError:
-            if attempt == _NUMBER_ATTEMPTS - 1 or not QualityEvent.objects.filter(number=event.number).exists():
-                raise
+            # A concurrent opening created the row first: wait for it like for any other.
+            sequence = sequences.get(prefix=prefix, year=year)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return f"{prefix}-{year}-{sequence.last:04d}"
 
 
 @transaction.atomic
@@ -153,7 +154,8 @@ def quality_event_open(
     _authorize(by, event)
     full_clean(event, exclude=["number"])
     with context.acting(reason=reason):
-        _save_numbered(event, NUMBER_PREFIXES[kind], _year(at, site))
+        event.number = _next_number(NUMBER_PREFIXES[kind], _year(at, site))
+        event.save()
         events.emit("quality.event.opened", f"quality/event/{event.pk}", _payload(event))
     return event
 
