@@ -242,3 +242,42 @@ def last_passing_calibration(
     if plan_id is not ANY_PLAN:
         qs = qs.filter(plan_id=plan_id)
     return qs.order_by("-completed_at", "-pk").first()
+
+
+# ---- presentation ---------------------------------------------------------------------------------------
+
+AVAILABILITY_LABELS = {True: _("Available"), False: _("Blocked")}
+
+
+def finding_text(finding: domain.Finding, *, zone: dt.tzinfo, plans: dict[str, str] | None = None) -> str:
+    """One reason or warning of an asset's availability in the reader's language, times in `zone`;
+    `plans` names plans by id."""
+    plans = plans or {}
+    param = finding.param
+
+    def when(name: str) -> str:
+        value = param(name)
+        return dt.datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    plan = plans.get(param("plan") or "", "")
+    code = finding.code
+    if code == domain.Block.OUT_OF_SERVICE:
+        return str(_("Out of service."))
+    if code == domain.Block.RETIRED:
+        return str(_("Retired."))
+    if code == domain.Block.CALIBRATION_OVERDUE:
+        return str(_("Calibration %(plan)s overdue since %(due)s.") % {"plan": plan, "due": when("due")})
+    if code == domain.Block.CALIBRATION_FAILED:
+        return str(_("Calibration %(plan)s failed on %(at)s; it must pass again before use.") % {
+            "plan": plan, "at": when("at")})
+    if code == domain.Block.MAINTENANCE_OPEN:
+        return str(_("Maintenance in progress since %(since)s.") % {"since": when("since")})
+    if code == domain.Warning.MAINTENANCE_OVERDUE:
+        return str(_("Maintenance %(plan)s overdue since %(due)s.") % {"plan": plan, "due": when("due")})
+    return str(_("Calibration %(plan)s due on %(due)s.") % {"plan": plan, "due": when("due")})
+
+
+def plan_names(equipment_ids: Iterable[Any]) -> dict[str, str]:
+    """Plan titles by plan id (as the availability findings name them), for the given assets, in one query."""
+    return {str(pk): title for pk, title in
+            EquipmentPlan.objects.filter(equipment_id__in=list(equipment_ids)).values_list("pk", "title")}
