@@ -116,7 +116,7 @@ def test_routing_versions_are_numbered_per_product_and_start_as_drafts(product, 
     before = _written()
     with pytest.raises(ValidationFailed) as exc:
         catalogue.routing_create(product=other, reason="new")
-    assert _refused(exc, "production.product_inactive") == {"product": ["The product EX-1 is no longer in use."]}
+    assert _refused(exc, "production.product_inactive") == {"__all__": ["The product EX-1 is no longer in use."]}
     assert _written() == before
 
 
@@ -264,7 +264,7 @@ def test_approved_routings_are_immutable(routing_approved, work_centers, operati
         with pytest.raises(ValidationFailed) as exc:
             attempt()
         assert _refused(exc, "production.routing_not_draft") == {
-            "routing": ["Version 1 is approved and can no longer be changed; copy it into a new version."]}
+            "__all__": ["Version 1 is approved and can no longer be changed; copy it into a new version."]}
     assert _written() == before
 
 
@@ -311,14 +311,14 @@ def test_approval_refusals(product, work_centers, production_supervisor, make_us
     before = _written()
     with pytest.raises(ValidationFailed) as exc:
         catalogue.routing_approve(routing=routing, signer=production_supervisor, password=PASSWORD, reason="ok")
-    assert _refused(exc, "production.routing_invalid") == {"routing": ["A routing needs at least one operation."]}
+    assert _refused(exc, "production.routing_invalid") == {"__all__": ["A routing needs at least one operation."]}
 
     catalogue.operation_create(routing=routing, data=_operation(work_centers[0]), reason="first")
     org_services.org_unit_deactivate(unit=work_centers[0], reason="moved")
     with pytest.raises(ValidationFailed) as exc:
         catalogue.routing_approve(routing=routing, signer=production_supervisor, password=PASSWORD, reason="ok")
     assert _refused(exc, "production.routing_invalid") == {
-        "routing": ["Operation 10: its work center is no longer in use."]}
+        "__all__": ["Operation 10: its work center is no longer in use."]}
 
     past = timezone.now() - dt.timedelta(hours=1)
     with pytest.raises(ValidationFailed) as exc:
@@ -361,7 +361,7 @@ def test_routing_in_effect_follows_effective_dates(routing_approved, production_
     assert _events("production.routing.retired")[0]["version"] == 2
     with pytest.raises(ValidationFailed) as exc:
         catalogue.routing_retire(routing=v2, reason="again")
-    assert _refused(exc, "production.routing_not_approved") == {"routing": ["Only an approved routing can be retired."]}
+    assert _refused(exc, "production.routing_not_approved") == {"__all__": ["Only an approved routing can be retired."]}
 
 
 def test_routing_detail_reads_in_a_fixed_number_of_queries(routing_approved, django_assert_num_queries):

@@ -149,7 +149,7 @@ def _lock_routing(routing: Routing) -> Routing:
 def _refuse_not_draft(routing: Routing) -> None:
     if routing.status != RoutingStatus.DRAFT:
         _refuse(
-            "routing",
+            "__all__",
             _("Version %(version)s is %(status)s and can no longer be changed; copy it into a new version.") % {
                 "version": routing.version, "status": routing.get_status_display().lower()},
             ProductionErrorCode.ROUTING_NOT_DRAFT,
@@ -159,7 +159,7 @@ def _refuse_not_draft(routing: Routing) -> None:
 def _new_version(product: Product, notes: str) -> Routing:
     """The next draft version of `product` (the caller holds the product's lock, which serialises numbering)."""
     if not product.is_active:
-        _refuse("product", _("The product %(code)s is no longer in use.") % {"code": product.code},
+        _refuse("__all__", _("The product %(code)s is no longer in use.") % {"code": product.code},
                 ProductionErrorCode.PRODUCT_INACTIVE)
     last = Routing.objects.filter(product=product).aggregate(last=Max("version"))["last"] or 0
     routing = Routing(product=product, version=last + 1, status=RoutingStatus.DRAFT, notes=(notes or "").strip())
@@ -257,7 +257,7 @@ def _refuse_unusable(routing: Routing, operations: Sequence[Operation]) -> None:
         if operation.work_instruction_id and not operation.work_instruction.is_active:
             problems.append(_("Operation %(sequence)s: its work instruction is no longer in use.") % names)
     if problems:
-        raise ValidationFailed(_("This routing cannot be approved yet."), fields={"routing": problems},
+        raise ValidationFailed(_("This routing cannot be approved yet."), fields={"__all__": problems},
                                code=ProductionErrorCode.ROUTING_INVALID)
 
 
@@ -283,7 +283,7 @@ def routing_approve(
     product = Product.objects.select_for_update().get(pk=routing.product_id)
     _refuse_not_draft(routing)
     if not product.is_active:
-        _refuse("product", _("The product %(code)s is no longer in use.") % {"code": product.code},
+        _refuse("__all__", _("The product %(code)s is no longer in use.") % {"code": product.code},
                 ProductionErrorCode.PRODUCT_INACTIVE)
     operations = list(
         Operation.objects.filter(routing=routing).select_related("work_center", "equipment_class", "work_instruction")
@@ -320,7 +320,7 @@ def routing_retire(*, routing: Routing, by=None, reason: str = "") -> Routing:
     _authorize(by)
     routing = _lock_routing(routing)
     if routing.status != RoutingStatus.APPROVED:
-        _refuse("routing", _("Only an approved routing can be retired."), ProductionErrorCode.ROUTING_NOT_APPROVED)
+        _refuse("__all__", _("Only an approved routing can be retired."), ProductionErrorCode.ROUTING_NOT_APPROVED)
     routing.status = RoutingStatus.RETIRED
     with context.acting(reason=reason):
         routing.save()
