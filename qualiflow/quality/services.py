@@ -66,7 +66,7 @@ def _refuse_closed(event: QualityEvent) -> None:
     if event.status == QualityEventStatus.CLOSED:
         raise ValidationFailed(
             _("Quality event %(number)s is closed.") % {"number": event.number},
-            fields={"status": [_("A closed quality event cannot be changed.")]},
+            fields={"__all__": [_("A closed quality event cannot be changed.")]},
             code=QualityErrorCode.EVENT_CLOSED,
         )
 

@@ -1,6 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "quality"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.event_list, name="event_list"),
+    path("export.xlsx", views.event_export, name="event_export"),
+    path("new/", views.event_create, name="event_create"),
+    path("<uuid:pk>/", views.event_detail, name="event_detail"),
+    path("<uuid:pk>/edit/", views.event_edit, name="event_edit"),
+    path("<uuid:pk>/close/", views.event_close, name="event_close"),
+]
