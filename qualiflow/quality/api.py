@@ -109,16 +109,14 @@ class QualityEventFilters(PageParams):
     ordering: Ordering = selectors.DEFAULT_ORDERING
 
 
-def _detail(event: QualityEvent) -> dict[str, Any]:
-    detail = selectors.event_detail(event=event)
-    return {
-        **QualityEventOut.model_validate(event).model_dump(),
-        "signatures": [
-            {**{name: getattr(item.signature, name) for name in ("id", "printed_name", "meaning", "signed_at", "reason")},
-             "matches": item.matches}
-            for item in detail.signatures
-        ],
-    }
+def _detail(event: QualityEvent) -> QualityEvent:
+    """The event, carrying its signatures for `QualityEventDetailOut`."""
+    event.signatures = [
+        {**{name: getattr(item.signature, name) for name in ("id", "printed_name", "meaning", "signed_at", "reason")},
+         "matches": item.matches}
+        for item in selectors.event_detail(event=event).signatures
+    ]
+    return event
 
 
 def _site(site_id: UUID | None) -> Site | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 from uuid import UUID
 
@@ -138,6 +138,7 @@ def quality_event_open(
     at = timezone.now() if at is None else at
     if not isinstance(at, datetime) or timezone.is_naive(at):
         _refuse("opened_at", _("Enter a date and time with its time zone."))
+    at = at.astimezone(UTC)  # as stored, so the returned event reads the same as one loaded later
     if kind not in NUMBER_PREFIXES:
         _refuse("kind", _("Select a valid kind of quality event."))
     source_type, source_id = (source_type or "").strip(), str(source_id or "").strip()
