@@ -17,7 +17,7 @@ def navigation(request):
         elif d.perm is None or has_perm(user, d.perm):
             url = reverse(d.url_name)
             items.append({"key": d.key, "label": d.label, "url": url, "coming": False})
-        elif d.own_url_name is not None:
+        elif d.own_url_name is not None and (d.own_perm is None or has_perm(user, d.own_perm)):
             url = reverse(d.own_url_name)
             items.append({"key": d.key, "label": d.label, "url": url, "coming": False})
         else:

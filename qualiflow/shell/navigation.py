@@ -15,8 +15,10 @@ class Domain:
     url_name: str | None  # None: not built yet
     summary: object
     perm: str | None = None
-    # Where the entry leads someone without `perm`, if anywhere (e.g. their own training records).
+    # Where the entry leads someone without `perm`, if anywhere (e.g. their own training records), and the
+    # permission that page needs (None: everyone signed in).
     own_url_name: str | None = None
+    own_perm: str | None = None
 
 
 DOMAINS: tuple[Domain, ...] = (
@@ -27,10 +29,13 @@ DOMAINS: tuple[Domain, ...] = (
            "training.view", own_url_name="training:my_records"),
     Domain("documents", _("Documents"), "documents:document_list",
            _("Controlled SOPs and work instructions, revisions and read-and-understand training."), "documents.view"),
-    Domain("production", _("Production"), None,
-           _("Routings, work orders, the shop-floor station gated by qualification, device history records.")),
-    Domain("equipment", _("Equipment"), None, _("Equipment, maintenance and calibration, gated by technician qualification.")),
-    Domain("quality", _("Quality"), None, _("Nonconformances, deviations, CAPA and effectiveness checks.")),
+    Domain("production", _("Production"), "production:work_order_list",
+           _("Routings, work orders, the shop-floor station gated by qualification, device history records."),
+           "production.view", own_url_name="production:station", own_perm="production.execute"),
+    Domain("equipment", _("Equipment"), "equipment:equipment_list",
+           _("Equipment, maintenance and calibration, gated by technician qualification."), "equipment.view"),
+    Domain("quality", _("Quality"), "quality:event_list", _("Nonconformances, deviations, CAPA and effectiveness checks."),
+           "quality.view"),
     Domain("scheduling", _("Scheduling"), None, _("Rosters built from qualified, available people under labour rules.")),
     Domain("integration", _("Integration"), None, _("Webhooks, automation rules, SCIM provisioning and legacy data import.")),
     Domain("governance", _("Data quality"), None, _("Data dictionary, data-quality rules and self-service corrections.")),
