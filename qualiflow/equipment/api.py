@@ -362,13 +362,13 @@ def equipment_class_create(request, payload: EquipmentClassIn):
     return Status(201, created)
 
 
-@router.get("/classes/{uuid:class_id}", response={200: EquipmentClassOut, **error_responses(403, 404, 422)},
+@router.get("/classes/{class_id}", response={200: EquipmentClassOut, **error_responses(403, 404, 422)},
             auth=_view, operation_id="equipment_class_get")
 def equipment_class_get(request, class_id: UUID):
     return selectors.equipment_class_get(class_id=class_id)
 
 
-@router.patch("/classes/{uuid:class_id}", response={200: EquipmentClassOut, **error_responses(403, 404, 422)},
+@router.patch("/classes/{class_id}", response={200: EquipmentClassOut, **error_responses(403, 404, 422)},
               auth=_manage, operation_id="equipment_class_update")
 def equipment_class_update(request, class_id: UUID, payload: EquipmentClassPatch):
     return services.equipment_class_update(
@@ -380,13 +380,13 @@ def equipment_class_update(request, class_id: UUID, payload: EquipmentClassPatch
 # ---- records by id ------------------------------------------------------------------------------------
 
 
-@router.get("/records/{uuid:record_id}", response={200: RecordOut, **error_responses(403, 404, 422)}, auth=_view,
+@router.get("/records/{record_id}", response={200: RecordOut, **error_responses(403, 404, 422)}, auth=_view,
             operation_id="equipment_record_get")
 def equipment_record_get(request, record_id: UUID):
     return selectors.record_get(user=request.user, record_id=record_id)
 
 
-@router.post("/records/{uuid:record_id}/complete", response={200: RecordOut, **error_responses(403, 404, 422)},
+@router.post("/records/{record_id}/complete", response={200: RecordOut, **error_responses(403, 404, 422)},
              auth=_service, operation_id="equipment_record_complete")
 def equipment_record_complete(request, record_id: UUID, payload: RecordCompleteIn):
     """Close open work with its result; a failed calibration blocks the asset and emits
@@ -427,14 +427,14 @@ def equipment_create(request, payload: EquipmentIn):
     return Status(201, _detail(equipment))
 
 
-@router.get("/{uuid:equipment_id}", response={200: EquipmentDetailOut, **error_responses(403, 404, 422)},
+@router.get("/{equipment_id}", response={200: EquipmentDetailOut, **error_responses(403, 404, 422)},
             auth=_view, operation_id="equipment_get")
 def equipment_get(request, equipment_id: UUID):
     """The asset with whether it may be used now, why not, and its calibration evidence."""
     return _detail(_asset(request, equipment_id))
 
 
-@router.patch("/{uuid:equipment_id}", response={200: EquipmentDetailOut, **error_responses(403, 404, 422)},
+@router.patch("/{equipment_id}", response={200: EquipmentDetailOut, **error_responses(403, 404, 422)},
               auth=_manage, operation_id="equipment_update")
 def equipment_update(request, equipment_id: UUID, payload: EquipmentPatch):
     equipment = _asset(request, equipment_id)
@@ -444,7 +444,7 @@ def equipment_update(request, equipment_id: UUID, payload: EquipmentPatch):
     return _detail(equipment)
 
 
-@router.get("/{uuid:equipment_id}/availability", response={200: AvailabilityOut, **error_responses(403, 404, 422)},
+@router.get("/{equipment_id}/availability", response={200: AvailabilityOut, **error_responses(403, 404, 422)},
             auth=_view, operation_id="equipment_availability")
 def equipment_availability(request, equipment_id: UUID, query: Query[AvailabilityQuery]):
     """May the asset be used at `at` (default: now)? Blocks, warnings and the calibration evidence."""
@@ -454,13 +454,13 @@ def equipment_availability(request, equipment_id: UUID, query: Query[Availabilit
 # ---- plans --------------------------------------------------------------------------------------------
 
 
-@router.get("/{uuid:equipment_id}/plans", response={200: list[PlanOut], **error_responses(403, 404, 422)},
+@router.get("/{equipment_id}/plans", response={200: list[PlanOut], **error_responses(403, 404, 422)},
             auth=_view, operation_id="equipment_plan_list")
 def equipment_plan_list(request, equipment_id: UUID):
     return list(selectors.plans_for(_asset(request, equipment_id)))
 
 
-@router.post("/{uuid:equipment_id}/plans", response={201: PlanOut, **error_responses(403, 404, 422)},
+@router.post("/{equipment_id}/plans", response={201: PlanOut, **error_responses(403, 404, 422)},
              auth=_manage, operation_id="equipment_plan_create")
 def equipment_plan_create(request, equipment_id: UUID, payload: PlanIn):
     equipment = _asset(request, equipment_id)
@@ -470,7 +470,7 @@ def equipment_plan_create(request, equipment_id: UUID, payload: PlanIn):
     return Status(201, plan)
 
 
-@router.patch("/{uuid:equipment_id}/plans/{uuid:plan_id}", response={200: PlanOut, **error_responses(403, 404, 422)},
+@router.patch("/{equipment_id}/plans/{plan_id}", response={200: PlanOut, **error_responses(403, 404, 422)},
               auth=_manage, operation_id="equipment_plan_update")
 def equipment_plan_update(request, equipment_id: UUID, plan_id: UUID, payload: PlanPatch):
     plan = selectors.plan_get(equipment=_asset(request, equipment_id), plan_id=plan_id)
@@ -482,7 +482,7 @@ def equipment_plan_update(request, equipment_id: UUID, plan_id: UUID, payload: P
 # ---- records of an asset ------------------------------------------------------------------------------
 
 
-@router.get("/{uuid:equipment_id}/records", response={200: page_schema(RecordOut), **error_responses(403, 404, 422)},
+@router.get("/{equipment_id}/records", response={200: page_schema(RecordOut), **error_responses(403, 404, 422)},
             auth=_view, operation_id="equipment_record_list")
 def equipment_record_list(request, equipment_id: UUID, page: Query[PageParams]):
     """The asset's maintenance and calibration records, newest first."""
@@ -495,7 +495,7 @@ def _record_kwargs(request, equipment: Equipment, payload: RecordStartIn) -> dic
     return _references(request, values, equipment)
 
 
-@router.post("/{uuid:equipment_id}/records/start", response={201: RecordOut, **error_responses(403, 404, 422)},
+@router.post("/{equipment_id}/records/start", response={201: RecordOut, **error_responses(403, 404, 422)},
              auth=_service, operation_id="equipment_record_start")
 def equipment_record_start(request, equipment_id: UUID, payload: RecordStartIn):
     """Open work on the asset; a technician must hold the plan's qualification (refused otherwise with
@@ -507,7 +507,7 @@ def equipment_record_start(request, equipment_id: UUID, payload: RecordStartIn):
     return Status(201, record)
 
 
-@router.post("/{uuid:equipment_id}/records", response={201: RecordOut, **error_responses(403, 404, 422)},
+@router.post("/{equipment_id}/records", response={201: RecordOut, **error_responses(403, 404, 422)},
              auth=_service, operation_id="equipment_record_create")
 def equipment_record_create(request, equipment_id: UUID, payload: RecordCreateIn):
     """Record finished work in one step, gated and validated as if started and completed separately."""
