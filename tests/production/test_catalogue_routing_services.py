@@ -9,7 +9,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from qualiflow.accounts.models import ESignature
 from qualiflow.accounts.roles import Role
@@ -25,6 +25,13 @@ from qualiflow.training.models import Requirement, TargetKind
 from qualiflow.training.services import catalogue as training_catalogue
 from qualiflow.training.services.catalogue import RequirementItem
 from tests.conftest import PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are compared in English, whatever language an earlier request left active."""
+    with translation.override("en"):
+        yield
 
 
 def _written() -> tuple[int, ...]:

@@ -146,14 +146,15 @@ def _lock_routing(routing: Routing) -> Routing:
     return Routing.objects.select_for_update().select_related("product").get(pk=routing.pk)
 
 
-def _refuse_not_draft(routing: Routing) -> None:
-    if routing.status != RoutingStatus.DRAFT:
-        _refuse(
-            "__all__",
-            _("Version %(version)s is %(status)s and can no longer be changed; copy it into a new version.") % {
-                "version": routing.version, "status": routing.get_status_display().lower()},
-            ProductionErrorCode.ROUTING_NOT_DRAFT,
-        )
+def refuse_not_draft(routing: Routing) -> None:
+    """Refuse (ROUTING_NOT_DRAFT) any change to an approved or retired routing: they never change again."""
+    if routing.status == RoutingStatus.APPROVED:
+        message = _("Version %(version)s is approved and can no longer be changed; copy it into a new version.")
+    elif routing.status == RoutingStatus.RETIRED:
+        message = _("Version %(version)s is retired and can no longer be changed; copy it into a new version.")
+    else:
+        return
+    _refuse("__all__", message % {"version": routing.version}, ProductionErrorCode.ROUTING_NOT_DRAFT)
 
 
 def _new_version(product: Product, notes: str) -> Routing:
@@ -187,7 +188,7 @@ def routing_update(*, routing: Routing, data: dict[str, Any], by=None, reason: s
     reason = require_reason(Routing, reason)
     _authorize(by)
     routing = _lock_routing(routing)
-    _refuse_not_draft(routing)
+    refuse_not_draft(routing)
     changed = _apply(routing, data, ROUTING_FIELDS)
     if not changed:
         return routing
@@ -281,7 +282,7 @@ def routing_approve(
     routing = _lock_routing(routing)
     # The product's lock serialises approvals, so two versions never get the same place in time.
     product = Product.objects.select_for_update().get(pk=routing.product_id)
-    _refuse_not_draft(routing)
+    refuse_not_draft(routing)
     if not product.is_active:
         _refuse("__all__", _("The product %(code)s is no longer in use.") % {"code": product.code},
                 ProductionErrorCode.PRODUCT_INACTIVE)
@@ -444,7 +445,7 @@ def operation_create(
     reason = require_reason(Operation, reason)
     _authorize(by)
     routing = _lock_routing(routing)
-    _refuse_not_draft(routing)
+    refuse_not_draft(routing)
     operation = Operation(routing=routing)
     assign(operation, data, OPERATION_FIELDS)
     operation.inspection_points = clean_inspection_points(operation.inspection_points)
@@ -467,7 +468,7 @@ def operation_update(
     Unchanged values write nothing."""
     reason = require_reason(Operation, reason)
     _authorize(by)
-    _refuse_not_draft(_lock_routing(operation.routing))
+    refuse_not_draft(_lock_routing(operation.routing))
     operation = Operation.objects.select_for_update().get(pk=operation.pk)
     if "inspection_points" in data:
         data = {**data, "inspection_points": clean_inspection_points(data["inspection_points"])}
@@ -505,7 +506,7 @@ def operation_remove(*, operation: Operation, by=None, reason: str = "") -> None
     """Take an operation out of a draft routing, with its requirements."""
     reason = require_reason(Operation, reason)
     _authorize(by)
-    _refuse_not_draft(_lock_routing(operation.routing))
+    refuse_not_draft(_lock_routing(operation.routing))
     operation = Operation.objects.select_for_update().get(pk=operation.pk)
     subject, payload = f"production/operation/{operation.pk}", _operation_payload(operation)
     with context.acting(reason=reason):

@@ -279,11 +279,12 @@ def _operation(request, pk) -> Operation:
 def _not_a_draft(request, routing: Routing):
     """Operations change only on drafts: anything else goes back to the routing saying so (the service
     refuses such a change in any case)."""
-    if routing.status == RoutingStatus.DRAFT:
-        return None
-    messages.error(request, _("Version %(version)s is %(status)s and can no longer be changed; copy it into a new "
-                              "version.") % {"version": routing.version, "status": routing.get_status_display().lower()})
-    return redirect(_routing_url(routing))
+    try:
+        services.refuse_not_draft(routing)
+    except QualiflowError as exc:
+        messages.error(request, exc.message)
+        return redirect(_routing_url(routing))
+    return None
 
 
 @login_required
