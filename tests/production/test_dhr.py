@@ -298,7 +298,7 @@ def test_content_tolerates_a_sparse_decision(dhr):
 
 
 def test_query_count_does_not_grow_with_runs(dhr, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(5):
         dhr_content(work_order=dhr.work_order)
     step = dhr.steps[0]
     with acting(reason="test"):
@@ -308,7 +308,7 @@ def test_query_count_does_not_grow_with_runs(dhr, django_assert_max_num_queries)
                 tracked_out_at=_at(201 + index), good_quantity=0, decision=dhr.runs[2].decision,
                 overridden=True, deviation=dhr.deviation)
             GateRefusal.objects.create(step=step, operator=operator, at=_at(200 + index), decision={}, run=run)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(5):
         content = dhr_content(work_order=dhr.work_order)
     assert len(content["steps"][0]["runs"]) == 14
 
