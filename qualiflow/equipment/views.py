@@ -367,7 +367,9 @@ def record_complete(request, record_pk):
     if record.completed_at is not None:
         messages.info(request, _("This work was already completed."))
         return redirect(_record_url(record))
-    form = RecordCompleteForm(_posted(request), request.FILES if request.method == "POST" else None)
+    # The notes start as those written when the work started, so completing never drops them unseen.
+    form = RecordCompleteForm(_posted(request), request.FILES if request.method == "POST" else None,
+                              initial={"notes": record.notes})
     if request.method == "POST" and form.is_valid():
         try:
             record = services.equipment_record_complete(record=record, **form.service_kwargs(), by=request.user,

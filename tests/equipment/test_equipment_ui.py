@@ -103,17 +103,32 @@ def test_start_and_complete_a_failed_calibration(login, maintenance_user, steril
 
 def test_record_page_links_impact_only_when_production_provides_it(login, maintenance_user, steriliser,
                                                                   calibration_plan, technician, now, monkeypatch):
+    from django.urls import NoReverseMatch
+
     from qualiflow.equipment import views
 
+    services.equipment_record_create(equipment=steriliser, plan=calibration_plan, performed_by=technician,
+                                     started_at=now - 40 * DAY, completed_at=now - 39 * DAY, result="pass", reason="ok")
     record = services.equipment_record_create(equipment=steriliser, plan=calibration_plan, performed_by=technician,
                                               started_at=now - 2 * DAY, completed_at=now - DAY, result="fail",
                                               reason="failed")
     url = reverse("equipment:record_detail", kwargs={"record_pk": record.pk})
     client = login(maintenance_user)
-    monkeypatch.setattr(views, "_impact_url", lambda record: f"/production/impact/{record.pk}/")
-    assert f"/production/impact/{record.pk}/" in client.get(url).content.decode()
-    monkeypatch.undo()
-    assert client.get(url).status_code == 200
+    page = client.get(url).content.decode()
+    assert "since the last passing calibration" in page
+    try:
+        impact = reverse("production:calibration_impact", args=[record.pk])
+    except NoReverseMatch:
+        assert "Production affected" not in page
+    else:
+        assert f'href="{impact}"' in page
+
+    def missing(*args, **kwargs):
+        raise NoReverseMatch("production:calibration_impact")
+
+    monkeypatch.setattr(views, "reverse", missing)
+    page = client.get(url).content.decode()
+    assert "Production affected" not in page and "since the last passing calibration" in page
 
 
 @pytest.mark.parametrize("name, kwargs, method", [
