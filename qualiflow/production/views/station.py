@@ -47,8 +47,7 @@ def _station_url(badge: str = "", station: str = "") -> str:
 def station(request):
     _require(request)
     station_name = (request.POST.get("station") or request.GET.get("station") or "").strip()[:100]
-    form = ScanForm(request.POST if request.method == "POST" else None,
-                    initial={"badge": request.GET.get("badge", "")})
+    form = ScanForm(request.POST if request.method == "POST" else None)
     result = reasons = operator = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -63,9 +62,9 @@ def station(request):
             operator = (result.run or result.refusal).operator
             with translation.override(_operator_language(operator, translation.get_language())):
                 reasons = reasons_text(result.decision)
-            # The next operator scans into a fresh form.
-            form = ScanForm(initial={"badge": operator.employee_number})
-    badge = (form["badge"].value() or "").strip()
+            # The next scan starts in an empty form: a scanner types into the focused field, it never replaces.
+            form = ScanForm()
+    badge = (request.GET.get("badge") or "").strip()
     if operator is None and badge:
         operator = Employee.objects.filter(employee_number=badge).first()
     return render(request, "production/station/station.html", {
