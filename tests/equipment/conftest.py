@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from qualiflow.accounts.roles import Role
 from qualiflow.equipment import services
@@ -15,6 +15,13 @@ from qualiflow.training import services as training
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are compared in English, whatever language an earlier request left active."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)
