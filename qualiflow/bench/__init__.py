@@ -8,6 +8,7 @@ import importlib
 BENCHMARKS = {
     "audit": "qualiflow.bench.audit",
     "qualification": "qualiflow.bench.qualification",
+    "trackin": "qualiflow.bench.trackin",
 }
 
 
