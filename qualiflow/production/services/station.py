@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -35,7 +35,6 @@ from qualiflow.quality import services as quality_services
 from qualiflow.quality.models import QualityEventKind
 from qualiflow.training import selectors as training_selectors
 from qualiflow.training.domain import status as training_domain
-from qualiflow.training.models import Qualification
 
 from ..domain import gate
 from ..errors import ProductionErrorCode
@@ -151,9 +150,7 @@ def _decision_record(
 ) -> dict[str, Any]:
     """The decision as stored with the run or refusal: allowed, reasons, and everything it rested on."""
     grants = {g.id: g for g in facts.grants}
-    names = dict(Qualification.objects.filter(
-        pk__in=[s.qualification_id for s in decision.verdict.statuses]).values_list("pk", "code"))
-    codes = {str(pk): code for pk, code in names.items()}
+    codes = {r["qualification_id"]: r["code"] for r in scan.step.requirements}  # copied at release
     qualifications = []
     for status in decision.verdict.statuses:
         grant_id = next((e.split(":", 1)[1] for e in status.evidence if e.startswith("grant:")), None)
@@ -299,16 +296,12 @@ def _start_run(
     scan: Scan, step: WorkOrderOperation, decision: dict[str, Any], at: dt.datetime, station: str, recorder,
     **override: Any,
 ) -> OperationRun:
-    try:
-        with transaction.atomic():
-            run = OperationRun.objects.create(
-                step=step, operator=scan.operator, equipment=scan.equipment, tracked_in_at=at, decision=decision,
-                station=station, tracked_in_by=recorder, **override,
-            )
-    except IntegrityError:
-        # The unique open-run constraint: a concurrent track-in of the same operator won.
-        raise Conflict(ProductionErrorCode.ALREADY_TRACKED_IN, _("%(name)s is already tracked in at operation %(sequence)s of %(number)s.") % {
-            "name": scan.operator.full_name, "sequence": step.sequence, "number": scan.work_order.number}) from None
+    # The step row is locked and `_check_trackable` ran under the lock: no concurrent open run can exist,
+    # and the unique constraint stays the last line of defence.
+    run = OperationRun.objects.create(
+        step=step, operator=scan.operator, equipment=scan.equipment, tracked_in_at=at, decision=decision,
+        station=station, tracked_in_by=recorder, **override,
+    )
     if step.status == StepStatus.PENDING:
         step.status = StepStatus.IN_PROGRESS
         step.save(update_fields=["status", "updated_at"])
