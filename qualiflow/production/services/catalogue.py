@@ -205,13 +205,15 @@ def routing_copy(*, routing: Routing, notes: str | None = None, by=None, reason:
     """The next draft version of the routing's product, with copies of `routing`'s operations and their
     required qualifications: how a routing is revised. Operations are copied as they are (an inactive
     work center or document included, which approval then refuses) so nothing is silently lost; only a
-    requirement on a qualification no longer in use cannot be made again and is left out (the event lists it)."""
+    requirement on a qualification no longer in use cannot be made again and is left out: the event and the
+    returned routing's `dropped_requirements` ([{"sequence", "qualification_code"}]) list those."""
     reason = require_reason(Routing, reason)
     _authorize(by)
     source = Routing.objects.select_related("product").get(pk=routing.pk)
     product = Product.objects.select_for_update().get(pk=source.product_id)
     copy = _new_version(product, source.notes if notes is None else notes)
-    operations = list(Operation.objects.filter(routing=source).order_by("sequence"))
+    operations = list(Operation.objects.filter(routing=source).order_by("sequence")
+                      .select_related("work_center", "equipment_class", "work_instruction"))
     requirements = Requirement.objects.filter(
         target_kind=TargetKind.OPERATION, target_id__in=[op.pk for op in operations]
     ).select_related("qualification").order_by("qualification__code")
@@ -244,7 +246,7 @@ def routing_copy(*, routing: Routing, notes: str | None = None, by=None, reason:
     return copy
 
 
-def _refuse_unusable(routing: Routing, operations: Sequence[Operation]) -> None:
+def _refuse_unusable(operations: Sequence[Operation]) -> None:
     """Approval needs a complete routing whose every reference is still in use."""
     problems = []
     if not operations:
@@ -289,7 +291,7 @@ def routing_approve(
     operations = list(
         Operation.objects.filter(routing=routing).select_related("work_center", "equipment_class", "work_instruction")
     )
-    _refuse_unusable(routing, operations)
+    _refuse_unusable(operations)
     latest = (Routing.objects.filter(product=product, status=RoutingStatus.APPROVED)
               .order_by("-effective_from").first())
     if latest is not None and effective_from <= latest.effective_from:
