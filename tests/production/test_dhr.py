@@ -264,6 +264,10 @@ def test_content_refusals_deviations_totals_and_exceptions(dhr):
         "operator": {"id": str(dhr.operators[2].pk), "employee_number": "OP-103", "name": "王芳"},
         "equipment": "EO-01", "station": "ST-2",
         "reasons": [{"code": "qualification", "detail": "no_grant", "params": {"qualification": Q_EO}}],
+        "qualifications": [{
+            "qualification_id": Q_EO, "code": "Q-EO", "name": "灭菌资质", "state": "missing", "expiring": False,
+            "grant_id": None, "valid_from": None, "valid_until": None, "certificate_numbers": [], "evidence": [],
+        }],
         "overridden": True, "run_id": third, "signatures": [],
     }]
     assert content["deviations"] == [{

@@ -242,7 +242,8 @@ def _refusal(refusal: GateRefusal, signatures: dict[str, list]) -> dict[str, Any
     return {
         "id": str(refusal.pk), "at": _utc(refusal.at), "operator": _operator(refusal.operator, decision),
         "equipment": equipment["asset_number"] if equipment else "", "station": refusal.station,
-        "reasons": _reasons(decision), "overridden": refusal.run_id is not None, "run_id": _id(refusal.run_id),
+        "reasons": _reasons(decision), "qualifications": _qualifications(decision),
+        "overridden": refusal.run_id is not None, "run_id": _id(refusal.run_id),
         "signatures": signatures.get(str(refusal.pk), []),
     }
 

@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -34,18 +34,9 @@ from qualiflow.training.selectors.reports import STATE_LABELS
 from ..forms.dhr import DhrExportForm
 from ..models import DeviceClass, DhrExport, RoutingStatus, StepStatus, WorkOrderStatus
 from ..selectors import dhr as selectors
+from ..selectors.station import reason_text
 from ..services import dhr as services
 
-# The gate's reason codes (production.domain.gate) as a reader of the record sees them.
-GATE_REASONS: dict[str, Any] = {
-    "operator_inactive": gettext_lazy("Operator not active"),
-    "previous_operation_open": gettext_lazy("Previous operation not finished"),
-    "qualification": gettext_lazy("Required qualification not held"),
-    "work_instruction_not_trained": gettext_lazy("Not trained on the work instruction in effect"),
-    "equipment_required": gettext_lazy("Equipment required"),
-    "equipment_wrong_class": gettext_lazy("Equipment of the wrong class"),
-    "equipment_blocked": gettext_lazy("Equipment not available"),
-}
 # Keys of the content that hold an ISO-8601 time besides those ending in "_at".
 _TIME_KEYS = frozenset({"valid_from", "valid_until", "calibration_due", "effective_from", "planned_start", "planned_end",
                         "in_grace_until"})
@@ -87,13 +78,6 @@ def _label(choices, value: str) -> str:
         return value
 
 
-def _reason_label(reason: dict) -> str:
-    label = str(GATE_REASONS.get(reason["code"], reason["code"]))
-    shown = [reason["detail"]] if reason.get("detail") else []
-    shown += [f"{k}: {v}" for k, v in reason.get("params", {}).items() if k in ("code", "revision", "sequence")]
-    return f"{label} ({', '.join(shown)})" if shown else label
-
-
 def _signed(signatures: list[dict]) -> None:
     for signature in signatures:
         signature["meaning_label"] = _label(SignatureMeaning, signature["meaning"])
@@ -112,7 +96,7 @@ def dhr_document(content: dict, *, language: str) -> dict:
         for run in step["runs"]:
             _signed(run["override_signatures"])
             for reason in run["decision"]["reasons"]:
-                reason["label"] = _reason_label(reason)
+                reason["label"] = reason_text(reason, run)
             for qualification in run["qualifications"]:
                 qualification["state_label"] = str(STATE_LABELS.get(qualification["state"], qualification["state"]))
             if run["deviation"]:
@@ -120,7 +104,7 @@ def dhr_document(content: dict, *, language: str) -> dict:
     for refusal in doc["refusals"]:
         _signed(refusal["signatures"])
         for reason in refusal["reasons"]:
-            reason["label"] = _reason_label(reason)
+            reason["label"] = reason_text(reason, {**refusal, "equipment": {"asset_number": refusal["equipment"]}})
     for deviation in doc["deviations"]:
         deviation["status_label"] = _label(QualityEventStatus, deviation["status"])
     return doc
