@@ -20,7 +20,7 @@ from qualiflow.accounts.models import ApiToken, RoleAssignment, User
 from qualiflow.accounts.roles import Role, ScopeKind
 from qualiflow.accounts.services import api_token_authenticate
 from qualiflow.audit.models import AuditEntry
-from qualiflow.demo import plan, training_plan, training_seed
+from qualiflow.demo import plan, production_seed, training_plan, training_seed
 from qualiflow.demo.names import join_syllables
 from qualiflow.documents.models import DocumentRevision
 from qualiflow.org.models import Company, Department, Position, ProductionLine, Site, WorkCenter
@@ -44,6 +44,13 @@ from qualiflow.training.models import (
 from qualiflow.training.selectors import domain_qualifications, facts_for, requirements_for, revisions_for
 
 EMPLOYEES = 120
+
+
+@pytest.fixture(autouse=True)
+def _without_production(monkeypatch):
+    """Production, equipment and quality are seeded once and checked in test_seed_production.py; seeded in
+    every test here they would only add minutes."""
+    monkeypatch.setattr(production_seed, "seed_production", lambda **_kwargs: None)
 
 
 def _seed(*args: str) -> str:

@@ -1,5 +1,6 @@
 """Turn the demo plan into records: the organisation through the org services, people in bulk (audited in
-bulk by the model layer), a login for every role, and the training catalogue with two years of history."""
+bulk by the model layer), a login for every role, the training catalogue with two years of history, then
+equipment, routings and a year of work orders run through the station (`production_seed`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from qualiflow.org import services as org_services
 from qualiflow.org.models import Company, Department, OrgUnit, Position, ProductionLine, Site, WorkCenter
 from qualiflow.people.models import Employee, EmployeeStatus, PositionAssignment
 
-from . import plan, training_seed
+from . import plan, production_seed, training_seed
 
 DEMO_PASSWORD = "qualiflow-demo"
 SEED_ACTOR = Actor(kind="system", id="", name="seed")
@@ -88,6 +89,7 @@ def seed_plant(
         training_seed.seed_training(
             seed=seed, people=people, employees=employees, org=org, today=today, reason=SEED_REASON, progress=progress,
         )
+        production_seed.seed_production(seed=seed, reason=SEED_REASON, password=DEMO_PASSWORD, progress=progress)
     return SeedResult(employees=len(people), api_token=token)
 
 
