@@ -345,7 +345,8 @@ class _Seeder:
             reason="ERP 生产订单下达",
         )
         self.counts.orders += 1
-        return order_services.work_order_release(work_order=order, reason="物料齐套, 下达生产")
+        return order_services.work_order_release(work_order=order, reason="物料齐套, 下达生产",
+                                                 at=min(start - dt.timedelta(hours=16), self.now))
 
     def plan_history(self, lines: dict[str, _Line]) -> list[tuple[dt.datetime, _Line, int, list[dt.datetime]]]:
         """Every historical order as (planned start, line, quantity, track-in moments), oldest first."""
@@ -389,7 +390,8 @@ class _Seeder:
             else:
                 order.refresh_from_db()
                 if order.completed_at and order.completed_at < recent:
-                    order_services.work_order_close(work_order=order, reason="批记录审核完成")
+                    order_services.work_order_close(work_order=order, reason="批记录审核完成",
+                                                    at=order.completed_at + dt.timedelta(days=1))
                     self.counts.closed += 1
             if (index + 1) % 50 == 0:
                 progress(f"work orders: {index + 1}/{len(planned)}")

@@ -72,6 +72,11 @@ def refuse_state(work_order: WorkOrder, action) -> NoReturn:
     )
 
 
+def system_moment(at: datetime | None, by) -> datetime:
+    """When a write happens: now, except that the system (seed, import of history) may record a past moment."""
+    return at if at is not None and by is None else timezone.now()
+
+
 def work_order_payload(work_order: WorkOrder) -> dict[str, Any]:
     return {
         "number": work_order.number, "product_id": work_order.product_id, "routing_id": work_order.routing_id,
@@ -191,7 +196,7 @@ def staffing_shortfalls(work_order: WorkOrder, steps: list[WorkOrderOperation]) 
 
 
 @transaction.atomic
-def work_order_release(*, work_order: WorkOrder, by=None, reason: str = "") -> WorkOrder:
+def work_order_release(*, work_order: WorkOrder, by=None, reason: str = "", at: datetime | None = None) -> WorkOrder:
     """Copy the routing's operations, with their required qualifications and inspection points, into the
     order, and note where the line lacks qualified people for the planned window (a warning, not a refusal:
     people may still be trained in time)."""
@@ -219,7 +224,7 @@ def work_order_release(*, work_order: WorkOrder, by=None, reason: str = "") -> W
         for step in steps:
             step.save()
         work_order.status = WorkOrderStatus.RELEASED
-        work_order.released_at = timezone.now()
+        work_order.released_at = system_moment(at, by)
         work_order.release_warnings = staffing_shortfalls(work_order, steps)
         work_order.save()
         _emit(work_order, "released", warnings=work_order.release_warnings)
@@ -246,19 +251,19 @@ def mark_completed_if_done(work_order: WorkOrder, at: datetime) -> bool:
 
 
 @transaction.atomic
-def work_order_start(*, work_order: WorkOrder, by=None, reason: str = "") -> WorkOrder:
+def work_order_start(*, work_order: WorkOrder, by=None, reason: str = "", at: datetime | None = None) -> WorkOrder:
     reason = require_reason(WorkOrder, reason)
     work_order = _locked(work_order)
     authorize(by, Perm.PRODUCTION_MANAGE, work_order.line)
     if work_order.status != WorkOrderStatus.RELEASED:
         refuse_state(work_order, _("started"))
     with context.acting(reason=reason):
-        mark_started(work_order, timezone.now())
+        mark_started(work_order, system_moment(at, by))
     return work_order
 
 
 @transaction.atomic
-def work_order_complete(*, work_order: WorkOrder, by=None, reason: str = "") -> WorkOrder:
+def work_order_complete(*, work_order: WorkOrder, by=None, reason: str = "", at: datetime | None = None) -> WorkOrder:
     """Complete an order whose operations are all done (normally this happens at the last track-out)."""
     reason = require_reason(WorkOrder, reason)
     work_order = _locked(work_order)
@@ -266,14 +271,14 @@ def work_order_complete(*, work_order: WorkOrder, by=None, reason: str = "") -> 
     if work_order.status != WorkOrderStatus.IN_PROGRESS:
         refuse_state(work_order, _("completed"))
     with context.acting(reason=reason):
-        if not mark_completed_if_done(work_order, timezone.now()):
+        if not mark_completed_if_done(work_order, system_moment(at, by)):
             raise Conflict(ProductionErrorCode.WORK_ORDER_STATE,
                            _("Work order %(number)s still has operations that are not done.") % {"number": work_order.number})
     return work_order
 
 
 @transaction.atomic
-def work_order_close(*, work_order: WorkOrder, by=None, reason: str = "") -> WorkOrder:
+def work_order_close(*, work_order: WorkOrder, by=None, reason: str = "", at: datetime | None = None) -> WorkOrder:
     """Close a completed order after review: nothing more can be recorded on it."""
     reason = require_reason(WorkOrder, reason)
     work_order = _locked(work_order)
@@ -282,14 +287,14 @@ def work_order_close(*, work_order: WorkOrder, by=None, reason: str = "") -> Wor
         refuse_state(work_order, _("closed"))
     with context.acting(reason=reason):
         work_order.status = WorkOrderStatus.CLOSED
-        work_order.closed_at = timezone.now()
+        work_order.closed_at = system_moment(at, by)
         work_order.save(update_fields=["status", "closed_at", "updated_at"])
         _emit(work_order, "closed")
     return work_order
 
 
 @transaction.atomic
-def work_order_cancel(*, work_order: WorkOrder, by=None, reason: str = "") -> WorkOrder:
+def work_order_cancel(*, work_order: WorkOrder, by=None, reason: str = "", at: datetime | None = None) -> WorkOrder:
     """Cancel an order nothing has been done on yet."""
     reason = require_reason(WorkOrder, reason)
     work_order = _locked(work_order)

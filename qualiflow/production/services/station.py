@@ -46,6 +46,7 @@ from .orders import (
     place_of,
     refuse,
     step_domain_requirements,
+    system_moment,
 )
 
 TRACKABLE = (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS)
@@ -238,11 +239,6 @@ def gate_check(scan: Scan, step: WorkOrderOperation, at: dt.datetime) -> dict[st
     return _decision_record(scan, decision, facts, availability, at)
 
 
-def _moment(at: dt.datetime | None, by) -> dt.datetime:
-    # Only the system (seed, import of history) records at another moment than now.
-    return at if at is not None and by is None else timezone.now()
-
-
 def _subject(step: WorkOrderOperation) -> str:
     return f"production/workorder/{step.work_order_id}"
 
@@ -270,7 +266,7 @@ def operation_track_in(
     (not raised), so that it is kept: callers show its reasons."""
     scan = station_resolve(badge=badge, work_order=work_order, sequence=sequence, asset_number=asset_number)
     authorize(by, Perm.PRODUCTION_EXECUTE, scan.work_order.line)
-    at = _moment(at, by)
+    at = system_moment(at, by)
     # One track-in at a time per operation: the sequence, quantity and double-track-in checks hold under races.
     step = WorkOrderOperation.objects.select_for_update(of=("self",)).select_related("work_instruction", "work_order").get(pk=scan.step.pk)
     scan = Scan(scan.operator, scan.work_order, step, scan.equipment)
@@ -383,7 +379,7 @@ def operation_track_out(
         refuse("good_quantity", _("Only %(available)s units reached this operation; %(done)s are already tracked out.") % {
             "available": available, "done": step.good_quantity + step.scrap_quantity}, ProductionErrorCode.QUANTITY_EXCEEDED)
     results = _inspection_results(step, inspection_results or {})
-    at = _moment(at, by)
+    at = system_moment(at, by)
     if at < run.tracked_in_at:
         at = run.tracked_in_at
     with context.acting(reason=TRACK_REASON):
