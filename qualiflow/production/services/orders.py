@@ -200,11 +200,7 @@ def work_order_release(*, work_order: WorkOrder, by=None, reason: str = "", at: 
     """Copy the routing's operations, with their required qualifications and inspection points, into the
     order, and note where the line lacks qualified people for the planned window (a warning, not a refusal:
     people may still be trained in time)."""
-    reason = require_reason(WorkOrder, reason)
-    work_order = _locked(work_order)
-    authorize(by, Perm.PRODUCTION_MANAGE, work_order.line)
-    if work_order.status != WorkOrderStatus.CREATED:
-        refuse_state(work_order, _("released"))
+    work_order, reason = _begin(work_order, by, reason, (WorkOrderStatus.CREATED,), _("released"))
     if work_order.routing.status != RoutingStatus.APPROVED:
         refuse("routing", _("Only an approved routing can make work orders."), ProductionErrorCode.ROUTING_NOT_APPROVED)
     operations = list(work_order.routing.operations.order_by("sequence"))
@@ -231,32 +227,41 @@ def work_order_release(*, work_order: WorkOrder, by=None, reason: str = "", at: 
     return work_order
 
 
+def _move(work_order: WorkOrder, status: str, verb: str, **moments: datetime) -> None:
+    """Put the order in `status` with the moments given (inside the caller's transaction and reason)."""
+    work_order.status = status
+    for field, value in moments.items():
+        setattr(work_order, field, value)
+    work_order.save(update_fields=["status", *moments, "updated_at"])
+    _emit(work_order, verb)
+
+
 def mark_started(work_order: WorkOrder, at: datetime) -> None:
-    """The first track-in starts a released order (inside the caller's transaction and reason)."""
-    work_order.status = WorkOrderStatus.IN_PROGRESS
-    work_order.started_at = at
-    work_order.save(update_fields=["status", "started_at", "updated_at"])
-    _emit(work_order, "started")
+    """The first track-in starts a released order."""
+    _move(work_order, WorkOrderStatus.IN_PROGRESS, "started", started_at=at)
 
 
 def mark_completed_if_done(work_order: WorkOrder, at: datetime) -> bool:
-    """Complete the order when its last operation is done (inside the caller's transaction)."""
+    """Complete the order when its last operation is done."""
     if work_order.steps.exclude(status=StepStatus.DONE).exists():
         return False
-    work_order.status = WorkOrderStatus.COMPLETED
-    work_order.completed_at = at
-    work_order.save(update_fields=["status", "completed_at", "updated_at"])
-    _emit(work_order, "completed")
+    _move(work_order, WorkOrderStatus.COMPLETED, "completed", completed_at=at)
     return True
+
+
+def _begin(work_order: WorkOrder, by, reason: str, states: tuple[str, ...], action) -> tuple[WorkOrder, str]:
+    """The common start of a lifecycle step: a reason, the order locked, the caller's right, its state."""
+    reason = require_reason(WorkOrder, reason)
+    work_order = _locked(work_order)
+    authorize(by, Perm.PRODUCTION_MANAGE, work_order.line)
+    if work_order.status not in states:
+        refuse_state(work_order, action)
+    return work_order, reason
 
 
 @transaction.atomic
 def work_order_start(*, work_order: WorkOrder, by=None, reason: str = "", at: datetime | None = None) -> WorkOrder:
-    reason = require_reason(WorkOrder, reason)
-    work_order = _locked(work_order)
-    authorize(by, Perm.PRODUCTION_MANAGE, work_order.line)
-    if work_order.status != WorkOrderStatus.RELEASED:
-        refuse_state(work_order, _("started"))
+    work_order, reason = _begin(work_order, by, reason, (WorkOrderStatus.RELEASED,), _("started"))
     with context.acting(reason=reason):
         mark_started(work_order, system_moment(at, by))
     return work_order
@@ -265,11 +270,7 @@ def work_order_start(*, work_order: WorkOrder, by=None, reason: str = "", at: da
 @transaction.atomic
 def work_order_complete(*, work_order: WorkOrder, by=None, reason: str = "", at: datetime | None = None) -> WorkOrder:
     """Complete an order whose operations are all done (normally this happens at the last track-out)."""
-    reason = require_reason(WorkOrder, reason)
-    work_order = _locked(work_order)
-    authorize(by, Perm.PRODUCTION_MANAGE, work_order.line)
-    if work_order.status != WorkOrderStatus.IN_PROGRESS:
-        refuse_state(work_order, _("completed"))
+    work_order, reason = _begin(work_order, by, reason, (WorkOrderStatus.IN_PROGRESS,), _("completed"))
     with context.acting(reason=reason):
         if not mark_completed_if_done(work_order, system_moment(at, by)):
             raise Conflict(ProductionErrorCode.WORK_ORDER_STATE,
@@ -280,29 +281,16 @@ def work_order_complete(*, work_order: WorkOrder, by=None, reason: str = "", at:
 @transaction.atomic
 def work_order_close(*, work_order: WorkOrder, by=None, reason: str = "", at: datetime | None = None) -> WorkOrder:
     """Close a completed order after review: nothing more can be recorded on it."""
-    reason = require_reason(WorkOrder, reason)
-    work_order = _locked(work_order)
-    authorize(by, Perm.PRODUCTION_MANAGE, work_order.line)
-    if work_order.status != WorkOrderStatus.COMPLETED:
-        refuse_state(work_order, _("closed"))
+    work_order, reason = _begin(work_order, by, reason, (WorkOrderStatus.COMPLETED,), _("closed"))
     with context.acting(reason=reason):
-        work_order.status = WorkOrderStatus.CLOSED
-        work_order.closed_at = system_moment(at, by)
-        work_order.save(update_fields=["status", "closed_at", "updated_at"])
-        _emit(work_order, "closed")
+        _move(work_order, WorkOrderStatus.CLOSED, "closed", closed_at=system_moment(at, by))
     return work_order
 
 
 @transaction.atomic
 def work_order_cancel(*, work_order: WorkOrder, by=None, reason: str = "", at: datetime | None = None) -> WorkOrder:
     """Cancel an order nothing has been done on yet."""
-    reason = require_reason(WorkOrder, reason)
-    work_order = _locked(work_order)
-    authorize(by, Perm.PRODUCTION_MANAGE, work_order.line)
-    if work_order.status not in (WorkOrderStatus.CREATED, WorkOrderStatus.RELEASED):
-        refuse_state(work_order, _("cancelled"))
+    work_order, reason = _begin(work_order, by, reason, (WorkOrderStatus.CREATED, WorkOrderStatus.RELEASED), _("cancelled"))
     with context.acting(reason=reason):
-        work_order.status = WorkOrderStatus.CANCELLED
-        work_order.save(update_fields=["status", "updated_at"])
-        _emit(work_order, "cancelled")
+        _move(work_order, WorkOrderStatus.CANCELLED, "cancelled")
     return work_order
