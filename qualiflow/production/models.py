@@ -81,7 +81,7 @@ class Routing(AuditedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product_id} v{self.version}"
+        return f"{self.product.code} v{self.version}"
 
 
 class Operation(AuditedModel):

@@ -78,7 +78,7 @@ def test_an_operator_with_an_expired_qualification_is_refused_and_sees_why_in_th
 
 def test_an_unknown_badge_is_a_form_error_and_nothing_is_recorded(line, station_client):
     page = station_client.post(reverse("production:station"), {"badge": "GHOST", "work_order": "WO-0001/10"})
-    assert page.context["form"].errors == {"badge": ["Badge GHOST belongs to nobody."]}
+    assert page.context["form"].errors == {"badge": ["No one has badge GHOST."]}
     assert GateRefusal.objects.count() == OperationRun.objects.count() == 0
 
 

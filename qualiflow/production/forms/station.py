@@ -21,7 +21,7 @@ class ScanForm(ServiceForm, forms.Form):
 class TrackOutForm(ServiceForm, forms.Form):
     good_quantity = forms.IntegerField(label=_("Good quantity"), min_value=0)
     scrap_quantity = forms.IntegerField(label=_("Scrap quantity"), min_value=0, initial=0)
-    finish = forms.BooleanField(label=_("No more units will come to this operation"), required=False)
+    finish = forms.BooleanField(label=_("Finish this operation (no more units will come)"), required=False)
 
     def __init__(self, *args, points: list[dict], **kwargs):
         super().__init__(*args, **kwargs)

@@ -95,7 +95,7 @@ def station_resolve(*, badge: str, work_order: str, sequence: int | str | None =
     operator = Employee.objects.filter(employee_number=badge).first() if badge else None
     if operator is None:
         raise _not_found("badge", ProductionErrorCode.UNKNOWN_BADGE,
-                         _("Badge %(badge)s belongs to nobody.") % {"badge": badge or "-"})
+                         _("No one has badge %(badge)s.") % {"badge": badge or "-"})
     number, sequence = split_scan(work_order, sequence)
     order = WorkOrder.objects.select_related("line").filter(number=number).first() if number else None
     if order is None:
@@ -329,7 +329,7 @@ def _inspection_results(step: WorkOrderOperation, results: dict[str, Any]) -> li
         if lower is None and upper is None:
             text = str(value).strip().lower()
             if text not in ("pass", "fail"):
-                errors.append(_("Inspection %(code)s is pass or fail.") % {"code": code})
+                errors.append(_("Enter pass or fail for inspection %(code)s.") % {"code": code})
                 continue
             recorded.append({"code": code, "value": text, "passed": text == "pass"})
             continue

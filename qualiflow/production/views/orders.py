@@ -26,7 +26,7 @@ from ..forms.orders import OverrideForm, WorkOrderActionForm, WorkOrderFilterFor
 from ..models import WorkOrderStatus
 from ..selectors import orders as selectors
 from ..selectors.catalogue import routing_in_effect
-from ..selectors.station import reasons_text
+from ..selectors.station import decision_view, reasons_text
 from ..services import orders as services
 from ..services import station as station_services
 from ..services.orders import place_of
@@ -155,7 +155,7 @@ def run_detail(request, pk):
     _require(request, Perm.PRODUCTION_VIEW)
     run = _found(selectors.run_get, user=request.user, run_id=pk)
     return render(request, "production/orders/run_detail.html", {
-        "run": run, "order": run.step.work_order, "decision": run.decision,
+        "run": run, "order": run.step.work_order, "decision": decision_view(run.decision),
         "reasons": reasons_text(run.decision),
         "signatures": signatures_for(run),
         "refusal": getattr(run, "refusal", None) if run.overridden else None,
@@ -179,7 +179,8 @@ def refusal_detail(request, pk):
     refusal = _found(selectors.refusal_get, user=request.user, refusal_id=pk)
     order = refusal.step.work_order
     return render(request, "production/orders/refusal_detail.html", {
-        "refusal": refusal, "order": order, "decision": refusal.decision, "reasons": reasons_text(refusal.decision),
+        "refusal": refusal, "order": order, "decision": decision_view(refusal.decision),
+        "reasons": reasons_text(refusal.decision),
         "can_override": refusal.run_id is None and order.status in station_services.TRACKABLE
         and has_perm(request.user, Perm.PRODUCTION_OVERRIDE, place_of(order.line)),
     })
