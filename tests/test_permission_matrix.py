@@ -31,11 +31,29 @@ from qualiflow.accounts.roles import Role, ScopeKind
 from qualiflow.audit.models import AuditEntry
 from qualiflow.documents import services as document_services
 from qualiflow.documents.models import Document, DocumentRevision
+from qualiflow.equipment import services as equipment_services
+from qualiflow.equipment.models import Equipment, EquipmentClass, EquipmentPlan, EquipmentRecord
 from qualiflow.integration.models import OutboxEvent
 from qualiflow.org import services as org_services
 from qualiflow.org.models import Company, Department, Position, ProductionLine, Site, WorkCenter
 from qualiflow.people import services as people_services
 from qualiflow.people.models import Employee, PositionAssignment
+from qualiflow.production.models import (
+    DhrExport,
+    GateRefusal,
+    Operation,
+    OperationRun,
+    Product,
+    Routing,
+    WorkOrder,
+    WorkOrderOperation,
+)
+from qualiflow.production.services import catalogue as production_catalogue
+from qualiflow.production.services import dhr as dhr_services
+from qualiflow.production.services import orders as order_services
+from qualiflow.production.services import station as station_services
+from qualiflow.quality import services as quality_services
+from qualiflow.quality.models import QualityEvent
 from qualiflow.shell.navigation import DOMAINS
 from qualiflow.training import services as training_services
 from qualiflow.training.models import (
@@ -115,6 +133,19 @@ UI_EVALUATORS = {"system_admin", "hr_admin", "training_coordinator", "maintenanc
 UI_DOCUMENT_MANAGERS = {"system_admin", "qa"}
 # An operator holds no people.view: an employee record (not their own) is a 404, like a record of another line.
 NOT_VISIBLE = {"operator"}
+
+# Production (the supervisor's role assignment is scoped to line A, where every production record here is).
+UI_PRODUCTION_READERS = {"system_admin", "production_supervisor", "qa", "auditor"}
+UI_PRODUCTION_MANAGERS = {"system_admin", "production_supervisor"}
+UI_PRODUCTION_EXECUTORS = {"system_admin", "production_supervisor", "operator"}
+UI_PRODUCTION_OVERRIDERS = {"system_admin", "production_supervisor"}
+UI_PRODUCTION_EXPORTERS = {"system_admin", "production_supervisor", "qa"}
+UI_EQUIPMENT_READERS = {"system_admin", "production_supervisor", "qa", "maintenance", "auditor"}
+UI_EQUIPMENT_MANAGERS = {"system_admin", "maintenance"}
+UI_EQUIPMENT_SERVICERS = {"system_admin", "maintenance"}
+UI_QUALITY_READERS = {"system_admin", "production_supervisor", "qa", "auditor"}
+UI_QUALITY_MANAGERS = {"system_admin", "qa"}
+UI_QUALITY_APPROVERS = {"system_admin", "qa"}
 
 # (URL name, method) -> expectation. Org pages are generic over the kind of unit; they are exercised with
 # production lines.
@@ -233,6 +264,88 @@ UI_TABLE: dict[tuple[str, str], Expect] = {
     ("documents:revision_create", "POST"): expect(UI_DOCUMENT_MANAGERS, ok=302, writes=True),
     # The API's own pages: the OpenAPI document and its viewer are public (no data in them); the API root
     # and any unknown path under /api/v1/ are a JSON 404 for every caller.
+    # The production catalogue: products, routing versions and their operations (not scoped to a line).
+    ("production:product_list", "GET"): expect(UI_PRODUCTION_READERS),
+    ("production:product_create", "GET"): expect(UI_PRODUCTION_MANAGERS),
+    ("production:product_create", "POST"): expect(UI_PRODUCTION_MANAGERS, ok=302, writes=True),
+    ("production:product_detail", "GET"): expect(UI_PRODUCTION_READERS),
+    ("production:product_edit", "GET"): expect(UI_PRODUCTION_MANAGERS),
+    ("production:product_edit", "POST"): expect(UI_PRODUCTION_MANAGERS, ok=302, writes=True),
+    ("production:routing_create", "GET"): expect(UI_PRODUCTION_MANAGERS),
+    ("production:routing_create", "POST"): expect(UI_PRODUCTION_MANAGERS, ok=302, writes=True),
+    ("production:routing_detail", "GET"): expect(UI_PRODUCTION_READERS),
+    ("production:routing_copy", "GET"): expect(UI_PRODUCTION_MANAGERS),
+    ("production:routing_copy", "POST"): expect(UI_PRODUCTION_MANAGERS, ok=302, writes=True),
+    # Approval is the manager's e-signature (both managers may sign).
+    ("production:routing_approve", "GET"): expect(UI_PRODUCTION_MANAGERS),
+    ("production:routing_approve", "POST"): expect(UI_PRODUCTION_MANAGERS, ok=302, writes=True),
+    ("production:routing_retire", "GET"): expect(UI_PRODUCTION_MANAGERS),
+    ("production:routing_retire", "POST"): expect(UI_PRODUCTION_MANAGERS, ok=302, writes=True),
+    ("production:operation_create", "GET"): expect(UI_PRODUCTION_MANAGERS),
+    ("production:operation_create", "POST"): expect(UI_PRODUCTION_MANAGERS, ok=302, writes=True),
+    ("production:operation_edit", "GET"): expect(UI_PRODUCTION_MANAGERS),
+    ("production:operation_edit", "POST"): expect(UI_PRODUCTION_MANAGERS, ok=302, writes=True),
+    ("production:operation_remove", "GET"): expect(UI_PRODUCTION_MANAGERS),
+    ("production:operation_remove", "POST"): expect(UI_PRODUCTION_MANAGERS, ok=302, writes=True),
+    # Work orders, all on line A (the line supervisor's); see test_production_line_scope for line B.
+    ("production:work_order_list", "GET"): expect(UI_PRODUCTION_READERS),
+    ("production:work_order_create", "GET"): expect(UI_PRODUCTION_MANAGERS),
+    ("production:work_order_create", "POST"): expect(UI_PRODUCTION_MANAGERS, ok=302, writes=True),
+    ("production:work_order_detail", "GET"): expect(UI_PRODUCTION_READERS),
+    ("production:work_order_action", "GET"): expect(UI_PRODUCTION_MANAGERS),
+    ("production:work_order_action", "POST"): expect(UI_PRODUCTION_MANAGERS, ok=302, writes=True),
+    ("production:run_detail", "GET"): expect(UI_PRODUCTION_READERS),
+    ("production:refusal_list", "GET"): expect(UI_PRODUCTION_READERS),
+    ("production:refusal_detail", "GET"): expect(UI_PRODUCTION_READERS),
+    # The supervisor signs the override as the signed-in user, QA (the qa user) with their own password.
+    ("production:refusal_override", "GET"): expect(UI_PRODUCTION_OVERRIDERS),
+    ("production:refusal_override", "POST"): expect(UI_PRODUCTION_OVERRIDERS, ok=302, writes=True),
+    ("production:calibration_impact", "GET"): expect(UI_PRODUCTION_READERS),
+    # The shop-floor station: a track-in is recorded (run or refusal) and shown on the page.
+    ("production:station", "GET"): expect(UI_PRODUCTION_EXECUTORS),
+    ("production:station", "POST"): expect(UI_PRODUCTION_EXECUTORS, writes=True),
+    ("production:station_track_out", "GET"): expect(UI_PRODUCTION_EXECUTORS),
+    ("production:station_track_out", "POST"): expect(UI_PRODUCTION_EXECUTORS, ok=302, writes=True),
+    # Device history records: read with production.view, exported (signed) with production.export.
+    ("production:dhr_view", "GET"): expect(UI_PRODUCTION_READERS),
+    ("production:dhr_export", "GET"): expect(UI_PRODUCTION_EXPORTERS),
+    ("production:dhr_export", "POST"): expect(UI_PRODUCTION_EXPORTERS, ok=302, writes=True),
+    ("production:dhr_export_detail", "GET"): expect(UI_PRODUCTION_READERS),
+    ("production:dhr_pdf", "GET"): expect(UI_PRODUCTION_READERS),
+    ("production:dhr_json", "GET"): expect(UI_PRODUCTION_READERS),
+    # Equipment on line A; maintenance / metrology manage and service it.
+    ("equipment:equipment_list", "GET"): expect(UI_EQUIPMENT_READERS),
+    ("equipment:equipment_export", "GET"): expect(UI_EQUIPMENT_READERS),
+    ("equipment:equipment_create", "GET"): expect(UI_EQUIPMENT_MANAGERS),
+    ("equipment:equipment_create", "POST"): expect(UI_EQUIPMENT_MANAGERS, ok=302, writes=True),
+    ("equipment:equipment_detail", "GET"): expect(UI_EQUIPMENT_READERS),
+    ("equipment:equipment_edit", "GET"): expect(UI_EQUIPMENT_MANAGERS),
+    ("equipment:equipment_edit", "POST"): expect(UI_EQUIPMENT_MANAGERS, ok=302, writes=True),
+    ("equipment:plan_create", "GET"): expect(UI_EQUIPMENT_MANAGERS),
+    ("equipment:plan_create", "POST"): expect(UI_EQUIPMENT_MANAGERS, ok=302, writes=True),
+    ("equipment:plan_edit", "GET"): expect(UI_EQUIPMENT_MANAGERS),
+    ("equipment:record_start", "GET"): expect(UI_EQUIPMENT_SERVICERS),
+    ("equipment:record_start", "POST"): expect(UI_EQUIPMENT_SERVICERS, ok=302, writes=True),
+    ("equipment:record_detail", "GET"): expect(UI_EQUIPMENT_READERS),
+    ("equipment:record_complete", "GET"): expect(UI_EQUIPMENT_SERVICERS),
+    ("equipment:record_complete", "POST"): expect(UI_EQUIPMENT_SERVICERS, ok=302, writes=True),
+    ("equipment:class_list", "GET"): expect(UI_EQUIPMENT_READERS),
+    ("equipment:class_create", "GET"): expect(UI_EQUIPMENT_MANAGERS),
+    ("equipment:class_create", "POST"): expect(UI_EQUIPMENT_MANAGERS, ok=302, writes=True),
+    ("equipment:class_edit", "GET"): expect(UI_EQUIPMENT_MANAGERS),
+    # Quality events belong to a site: the line A supervisor (quality.view on a line) sees none of them.
+    ("quality:event_list", "GET"): expect(UI_QUALITY_READERS),
+    ("quality:event_export", "GET"): expect(UI_QUALITY_READERS),
+    ("quality:event_create", "GET"): expect(UI_QUALITY_MANAGERS),
+    ("quality:event_create", "POST"): expect(UI_QUALITY_MANAGERS, ok=302, writes=True),
+    ("quality:event_detail", "GET"): expect(UI_QUALITY_READERS - {"production_supervisor"},
+                                            hidden={"production_supervisor"}),
+    ("quality:event_edit", "GET"): expect(UI_QUALITY_MANAGERS, hidden={"production_supervisor"}),
+    ("quality:event_edit", "POST"): expect(UI_QUALITY_MANAGERS, ok=302, hidden={"production_supervisor"}, writes=True),
+    # Closing is QA's e-signed decision.
+    ("quality:event_close", "GET"): expect(UI_QUALITY_APPROVERS, hidden={"production_supervisor"}),
+    ("quality:event_close", "POST"): expect(UI_QUALITY_APPROVERS, ok=302, hidden={"production_supervisor"},
+                                            writes=True),
     ("api-v1:openapi-json", "GET"): expect(EVERYONE),
     ("api-v1:openapi-view", "GET"): expect(EVERYONE),
     ("api-v1:api-root", "GET"): expect(EVERYONE, ok=404),
@@ -256,6 +369,24 @@ API_DOCUMENT_MANAGERS = {"system_admin", "qa"}
 # Signatures are given in one's own browser session: every signer's token is refused with this code.
 TOKEN_SIGNS = tuple((f"{role}/token", 403, "accounts.signature_not_allowed") for role in (
     "system_admin", "hr_admin", "training_coordinator", "production_supervisor", "operator", "qa", "maintenance"))
+
+API_PRODUCTION_READERS = {"system_admin", "production_supervisor", "qa", "auditor", "integration"}
+API_PRODUCTION_MANAGERS = {"system_admin", "production_supervisor", "integration"}
+API_PRODUCTION_EXECUTORS = {"system_admin", "production_supervisor", "operator", "integration"}
+API_EQUIPMENT_READERS = {"system_admin", "production_supervisor", "qa", "maintenance", "auditor", "integration"}
+API_EQUIPMENT_MANAGERS = {"system_admin", "maintenance"}
+API_EQUIPMENT_SERVICERS = {"system_admin", "maintenance"}
+API_QUALITY_READERS = {"system_admin", "production_supervisor", "qa", "auditor"}
+API_QUALITY_MANAGERS = {"system_admin", "qa"}
+# Approving a routing is signed in one's own session: the managers' tokens are refused with this code (the
+# other tokens lack production.manage and are refused before that).
+ROUTING_TOKEN_SIGNS = tuple((f"{role}/token", 403, "accounts.signature_not_allowed")
+                            for role in ("system_admin", "production_supervisor", "integration"))
+# A work order completes at its last track-out: completing one with operations still open is a conflict, for
+# every caller allowed to try (the order in progress is the target).
+COMPLETE_CONFLICTS = tuple((caller, 409, "production.work_order_state") for caller in (
+    "system_admin/token", "system_admin/session", "production_supervisor/token", "production_supervisor/session",
+    "integration/token"))
 
 # OpenAPI operationId -> expectation.
 API_TABLE: dict[str, Expect] = {
@@ -362,7 +493,65 @@ API_TABLE: dict[str, Expect] = {
     "document_update": expect(API_DOCUMENT_MANAGERS, writes=True),
     "document_revision_list": expect(API_DOCUMENT_READERS),
     "document_revision_create": expect(API_DOCUMENT_MANAGERS, ok=201, writes=True),
+    # The production catalogue.
+    "product_list": expect(API_PRODUCTION_READERS),
+    "product_create": expect(API_PRODUCTION_MANAGERS, ok=201, writes=True),
+    "product_get": expect(API_PRODUCTION_READERS),
+    "product_update": expect(API_PRODUCTION_MANAGERS, writes=True),
+    "routing_list": expect(API_PRODUCTION_READERS),
+    "routing_create": expect(API_PRODUCTION_MANAGERS, ok=201, writes=True),
+    "routing_get": expect(API_PRODUCTION_READERS),
+    "routing_update": expect(API_PRODUCTION_MANAGERS, writes=True),
+    "routing_copy": expect(API_PRODUCTION_MANAGERS, ok=201, writes=True),
+    "routing_approve": expect({"system_admin", "production_supervisor"}, writes=True, answers=ROUTING_TOKEN_SIGNS),
+    "routing_retire": expect(API_PRODUCTION_MANAGERS, writes=True),
+    "operation_create": expect(API_PRODUCTION_MANAGERS, ok=201, writes=True),
+    "operation_update": expect(API_PRODUCTION_MANAGERS, writes=True),
+    "operation_delete": expect(API_PRODUCTION_MANAGERS, writes=True),
+    # Work orders (line A) and their lifecycle.
+    "work_order_list": expect(API_PRODUCTION_READERS),
+    "work_order_create": expect(API_PRODUCTION_MANAGERS, ok=201, writes=True),
+    "work_order_get": expect(API_PRODUCTION_READERS),
+    "work_order_release": expect(API_PRODUCTION_MANAGERS, writes=True),
+    "work_order_start": expect(API_PRODUCTION_MANAGERS, writes=True),
+    "work_order_complete": expect(API_PRODUCTION_MANAGERS, answers=COMPLETE_CONFLICTS),
+    "work_order_close": expect(API_PRODUCTION_MANAGERS, writes=True),
+    "work_order_cancel": expect(API_PRODUCTION_MANAGERS, writes=True),
+    # The station: an MES terminal (the integration client) tracks in and out like the tablet page.
+    "operation_track_in": expect(API_PRODUCTION_EXECUTORS, ok=201, writes=True),
+    "operation_track_out": expect(API_PRODUCTION_EXECUTORS, writes=True),
+    "operation_run_get": expect(API_PRODUCTION_READERS),
+    "gate_refusal_get": expect(API_PRODUCTION_READERS),
+    "calibration_impact_get": expect(API_PRODUCTION_READERS),
+    # Device history records (exports are signed in the browser only: no export operation).
+    "production_dhr_content": expect(API_PRODUCTION_READERS),
+    "production_dhr_export": expect(API_PRODUCTION_READERS),
+    "production_dhr_export_pdf": expect(API_PRODUCTION_READERS),
+    # Equipment.
+    "equipment_class_list": expect(API_EQUIPMENT_READERS),
+    "equipment_class_create": expect(API_EQUIPMENT_MANAGERS, ok=201, writes=True),
+    "equipment_class_get": expect(API_EQUIPMENT_READERS),
+    "equipment_class_update": expect(API_EQUIPMENT_MANAGERS, writes=True),
+    "equipment_list": expect(API_EQUIPMENT_READERS),
+    "equipment_create": expect(API_EQUIPMENT_MANAGERS, ok=201, writes=True),
+    "equipment_get": expect(API_EQUIPMENT_READERS),
+    "equipment_update": expect(API_EQUIPMENT_MANAGERS, writes=True),
+    "equipment_availability": expect(API_EQUIPMENT_READERS),
+    "equipment_plan_list": expect(API_EQUIPMENT_READERS),
+    "equipment_plan_create": expect(API_EQUIPMENT_MANAGERS, ok=201, writes=True),
+    "equipment_plan_update": expect(API_EQUIPMENT_MANAGERS, writes=True),
+    "equipment_record_list": expect(API_EQUIPMENT_READERS),
+    "equipment_record_get": expect(API_EQUIPMENT_READERS),
+    "equipment_record_start": expect(API_EQUIPMENT_SERVICERS, ok=201, writes=True),
+    "equipment_record_create": expect(API_EQUIPMENT_SERVICERS, ok=201, writes=True),
+    "equipment_record_complete": expect(API_EQUIPMENT_SERVICERS, writes=True),
+    # Quality events (of site A: the line A supervisor sees none; closing is signed in the browser only).
+    "quality_event_list": expect(API_QUALITY_READERS),
+    "quality_event_open": expect(API_QUALITY_MANAGERS, ok=201, writes=True),
+    "quality_event_get": expect(API_QUALITY_READERS - {"production_supervisor"}, hidden={"production_supervisor"}),
+    "quality_event_update": expect(API_QUALITY_MANAGERS, writes=True),
 }
+PDF_OPERATIONS = {"training_passport", "production_dhr_export_pdf"}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -449,6 +638,7 @@ class World:
     users: dict[str, User] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     t: Training | None = None  # the training and document records every training / documents row acts on
+    p: Production | None = None  # the production, equipment and quality records their rows act on
 
 
 @dataclass
@@ -467,6 +657,97 @@ class Training:
     record: TrainingRecord  # the trainee's, completed and not signed by them yet
     check: EffectivenessCheck  # of `record`, evaluated by the trainee's manager (the maintenance user)
     notification: Notification  # the operator's
+
+
+@dataclass
+class Production:
+    product: Product
+    routing: Routing  # version 1, approved and in effect: operations 10 and 20 at line A's work center
+    draft: Routing  # version 2, a draft with one operation
+    draft_operation: Operation
+    created: WorkOrder  # created: the target of release and cancel
+    released: WorkOrder  # released, nothing done yet: the target of start
+    order: WorkOrder  # in progress: the line A employee tracked in at 10, the line B employee refused at 20
+    run: OperationRun  # the line A employee's, open
+    refusal: GateRefusal  # the line B employee's (operation 10 is not done yet), not overridden
+    done: WorkOrder  # completed: the target of close and of the DHR export
+    export: DhrExport  # of `done`, signed by the system administrator
+    equipment_class: EquipmentClass
+    equipment: Equipment  # on line A, with a calibration plan and a passing calibration under it
+    plan: EquipmentPlan
+    calibration: EquipmentRecord
+    failed: EquipmentRecord  # a failed calibration of a second line A asset
+    open_record: EquipmentRecord  # open maintenance of that second asset
+    event: QualityEvent  # a nonconformance of site A
+    outside_order: WorkOrder  # released, on line B: outside the line supervisor's scope
+    outside_equipment: Equipment  # on line B
+
+
+def _build_production(w: World) -> Production:
+    """A product with an approved routing and a draft, work orders in each state the rows act on (with a
+    run, a refusal and a signed DHR export), equipment with calibrations and open maintenance, and a quality
+    event. Everything the line supervisor may see is on line A; one order and one asset are on line B."""
+    reason, admin, now = "set-up", w.users["system_admin"], timezone.now()
+    product = production_catalogue.product_create(
+        data={"code": "PM-P", "name": "输液器", "name_en": "Infusion set", "device_class": "II"}, reason=reason)
+
+    def routing_with(*sequences: int) -> tuple[Routing, list[Operation]]:
+        routing = production_catalogue.routing_create(product=product, reason=reason)
+        return routing, [production_catalogue.operation_create(routing=routing, data={
+            "sequence": sequence, "name": f"工序{sequence}", "work_center": w.work_center, "standard_minutes": 1,
+        }, reason=reason) for sequence in sequences]
+
+    routing, _operations = routing_with(10, 20)
+    routing = production_catalogue.routing_approve(routing=routing, signer=admin, password=PASSWORD, reason=reason)
+    draft, (draft_operation,) = routing_with(10)
+
+    def order(number: str, line: ProductionLine | None = None, release: bool = True) -> WorkOrder:
+        made = order_services.work_order_create(
+            number=number, product=product, routing=routing, line=line or w.line_a, quantity=2,
+            lot_number=f"L-{number}", planned_start=now, planned_end=now + dt.timedelta(hours=8), reason=reason)
+        return order_services.work_order_release(work_order=made, reason=reason) if release else made
+
+    def track_in(badge: Employee, number: str, sequence: int) -> station_services.TrackIn:
+        return station_services.operation_track_in(badge=badge.employee_number, work_order=number, sequence=sequence)
+
+    created, released, in_progress = order("PM-WO-C", release=False), order("PM-WO-R"), order("PM-WO-M")
+    run = track_in(w.employee, in_progress.number, 10).run
+    refusal = track_in(w.outsider, in_progress.number, 20).refusal
+    assert run is not None and refusal is not None
+    done = order("PM-WO-D")
+    for sequence in (10, 20):
+        station_services.operation_track_out(run=track_in(w.employee, done.number, sequence).run, good_quantity=2)
+    done.refresh_from_db()
+    assert done.status == "completed"
+    export = dhr_services.dhr_export(work_order=done, signer=admin, password=PASSWORD, reason=reason)
+
+    equipment_class = equipment_services.equipment_class_create(data={"code": "PM-EQC", "name": "灭菌柜"},
+                                                                reason=reason)
+
+    def asset(number: str, line: ProductionLine) -> Equipment:
+        return equipment_services.equipment_create(data={
+            "asset_number": number, "name": "灭菌柜", "equipment_class": equipment_class, "site": line.site,
+            "line": line}, reason=reason)
+
+    def calibrated(equipment: Equipment, result: str, plan: EquipmentPlan | None = None) -> EquipmentRecord:
+        return equipment_services.equipment_record_create(
+            equipment=equipment, plan=plan, kind="calibration", external_lab="SIMT",
+            started_at=now - dt.timedelta(days=2), completed_at=now - dt.timedelta(days=1), result=result,
+            certificate_number=f"CAL-{equipment.asset_number}", reason=reason)
+
+    equipment = asset("PM-EQ-1", w.line_a)
+    plan = equipment_services.equipment_plan_create(equipment=equipment, data={
+        "kind": "calibration", "title": "温度校准", "interval_days": 180, "first_due": now + dt.timedelta(days=30)},
+        reason=reason)
+    calibration = calibrated(equipment, "pass", plan)
+    second = asset("PM-EQ-2", w.line_a)
+    failed = calibrated(second, "fail")
+    open_record = equipment_services.equipment_record_start(equipment=second, kind="maintenance",
+                                                            external_lab="SIMT", reason=reason)
+    event = quality_services.quality_event_open(kind="nonconformance", title="毛刺超标", site=w.site_a, reason=reason)
+    return Production(product, routing, draft, draft_operation, created, released, in_progress, run, refusal, done,
+                      export, equipment_class, equipment, plan, calibration, failed, open_record, event,
+                      order("PM-WO-B", w.line_b), asset("PM-EQ-B", w.line_b))
 
 
 def _build_world() -> World:
@@ -510,6 +791,7 @@ def _build_world() -> World:
     w = World(company, site_a, site_b, assembly, moulding, packaging_b, line_a, line_b, line_b2, work_center,
               operator_position, supervisor_position, employee, outsider, spare_token, users, tokens)
     w.t = _build_training(w)
+    w.p = _build_production(w)
     return w
 
 
@@ -594,7 +876,9 @@ def state() -> dict[str, Any]:
     for model in (Employee, PositionAssignment, ESignature, Company, Site, Department, ProductionLine,
                   WorkCenter, Position, Qualification, Course, Curriculum, Requirement, QualificationGrant,
                   TrainingAssignment, TrainingSession, Attendance, TrainingRecord, EffectivenessCheck, Certificate,
-                  Document, DocumentRevision, Notification):
+                  Document, DocumentRevision, Notification, Product, Routing, Operation, WorkOrder,
+                  WorkOrderOperation, OperationRun, GateRefusal, DhrExport, EquipmentClass, Equipment, EquipmentPlan,
+                  EquipmentRecord, QualityEvent):
         snapshot[model.__name__] = list(model.objects.order_by("pk").values())
     snapshot["ApiToken"] = list(ApiToken.objects.order_by("pk").values("pk", "user_id", "name", "expires_at",
                                                                         "revoked_at"))
@@ -666,6 +950,34 @@ def ui_request(key: tuple[str, str], w: World) -> tuple[str, dict | None]:
         urls[name] = reverse(name, kwargs={"pk": w.supervisor_position.pk})
     elif name == "training:certificate_upload":
         urls[name] = reverse(name, kwargs={"employee_pk": w.employee.pk})
+    p = w.p
+    # Production, equipment and quality pages on one record: the record each is about.
+    record_pages = {
+        "production:product_detail": p.product, "production:product_edit": p.product,
+        "production:routing_create": p.product, "production:routing_detail": p.routing,
+        "production:routing_copy": p.routing, "production:routing_retire": p.routing,
+        "production:routing_approve": p.draft, "production:operation_create": p.draft,
+        "production:operation_edit": p.draft_operation, "production:operation_remove": p.draft_operation,
+        "production:work_order_detail": p.order, "production:run_detail": p.run,
+        "production:refusal_detail": p.refusal, "production:refusal_override": p.refusal,
+        "production:calibration_impact": p.failed, "production:station_track_out": p.run,
+        "production:dhr_view": p.order, "production:dhr_export": p.done, "production:dhr_export_detail": p.export,
+        "production:dhr_pdf": p.export, "production:dhr_json": p.export,
+        "equipment:equipment_detail": p.equipment, "equipment:equipment_edit": p.equipment,
+        "equipment:plan_create": p.equipment, "equipment:record_start": p.equipment,
+        "quality:event_detail": p.event, "quality:event_edit": p.event, "quality:event_close": p.event,
+    }
+    if name in record_pages:
+        urls[name] = reverse(name, kwargs={"pk": record_pages[name].pk})
+    elif name == "production:work_order_action":
+        urls[name] = reverse(name, kwargs={"pk": str(p.created.pk), "action": "release"})
+    elif name == "equipment:plan_edit":
+        urls[name] = reverse(name, kwargs={"pk": p.equipment.pk, "plan_pk": p.plan.pk})
+    elif name in ("equipment:record_detail", "equipment:record_complete"):
+        record = p.calibration if name == "equipment:record_detail" else p.open_record
+        urls[name] = reverse(name, kwargs={"record_pk": record.pk})
+    elif name == "equipment:class_edit":
+        urls[name] = reverse(name, kwargs={"class_pk": p.equipment_class.pk})
     url = urls.get(name) or reverse(name)
     if method == "GET":
         return url, None
@@ -700,8 +1012,66 @@ def ui_request(key: tuple[str, str], w: World) -> tuple[str, dict | None]:
                                       "reason": "Matrix"},
         "documents:revision_create": {"label": "B", "effective_from": "2026-02-01T08:00", "training_required": "on",
                                       "retraining_grace_days": "0", "summary": "", "reason": "Matrix"},
+        "production:product_create": _product_form(code="PM-P-NEW", name="新产品"),
+        "production:product_edit": _product_form(model="IS-20-XL", is_active="on"),
+        "production:routing_create": {"notes": "", "reason": "Matrix"},
+        "production:routing_copy": {"notes": "", "reason": "Matrix"},
+        "production:routing_approve": {"effective_from": "", "password": PASSWORD, "reason": "Matrix"},
+        "production:routing_retire": {"reason": "Matrix"},
+        "production:operation_create": _operation_form(w, sequence="20"),
+        "production:operation_edit": _operation_form(w, sequence="10", name="改名"),
+        "production:operation_remove": {"reason": "Matrix"},
+        "production:work_order_create": {
+            "number": "PM-WO-NEW", "product": str(p.product.pk), "routing": "", "line": str(w.line_a.pk),
+            "quantity": "5", "lot_number": "L-NEW", "serial_numbers": "", "planned_start": "2030-01-01T08:00",
+            "planned_end": "2030-01-01T16:00", "reason": "Matrix"},
+        "production:work_order_action": {"reason": "Matrix"},
+        "production:refusal_override": {"supervisor_password": PASSWORD, "qa_username": w.users["qa"].username,
+                                        "qa_password": PASSWORD, "reason": "Matrix"},
+        # The line B employee (not tracked in there) at operation 10 of the order in progress: a run.
+        "production:station": {"badge": w.outsider.employee_number, "work_order": f"{p.order.number}/10",
+                               "sequence": "", "asset_number": ""},
+        "production:station_track_out": {"good_quantity": "1", "scrap_quantity": "0"},
+        "production:dhr_export": {"password": PASSWORD, "reason": "Matrix"},
+        "equipment:equipment_create": _equipment_form(w, asset_number="PM-EQ-NEW"),
+        "equipment:equipment_edit": _equipment_form(w, name="改名的灭菌柜"),
+        "equipment:plan_create": {"kind": "maintenance", "title": "门封检查", "interval_days": "30", "tasks": "",
+                                  "tolerance": "", "qualification": "", "first_due": "2030-01-01T08:00",
+                                  "reason": "Matrix"},
+        "equipment:record_start": {"plan": "", "kind": "maintenance", "performed_by": "", "external_lab": "SIMT",
+                                   "started_at": "", "notes": "", "reason": "Matrix"},
+        "equipment:record_complete": {"result": "pass", "completed_at": "", "as_found": "", "as_left": "",
+                                      "certificate_number": "", "notes": "", "reason": "Matrix"},
+        "equipment:class_create": {"code": "PM-EQC-NEW", "name": "新类别", "name_en": "", "reason": "Matrix"},
+        "quality:event_create": {"kind": "nonconformance", "title": "新事件", "description": "",
+                                 "site": str(w.site_a.pk), "reason": "Matrix"},
+        "quality:event_edit": {"title": "改名", "description": "", "reason": "Matrix"},
+        "quality:event_close": {"summary": "Burrs removed.", "password": PASSWORD, "reason": "Matrix"},
     }
     return url, bodies[name]
+
+
+def _product_form(**overrides) -> dict:
+    data = {"code": "PM-P", "name": "输液器", "name_en": "Infusion set", "model": "", "device_class": "II",
+            "udi_di": "", "reason": "Matrix"}
+    data.update(overrides)
+    return data
+
+
+def _operation_form(w: World, **overrides) -> dict:
+    data = {"sequence": "10", "name": "工序10", "name_en": "", "work_center": str(w.work_center.pk),
+            "standard_minutes": "1", "equipment_class": "", "work_instruction": "", "qualifications": [],
+            "inspection_points": "", "external_refs": "", "reason": "Matrix"}
+    data.update(overrides)
+    return data
+
+
+def _equipment_form(w: World, **overrides) -> dict:
+    data = {"asset_number": "PM-EQ-1", "name": "灭菌柜", "name_en": "", "equipment_class": str(w.p.equipment_class.pk),
+            "site": str(w.site_a.pk), "line": str(w.line_a.pk), "work_center": "", "status": "in_service",
+            "manufacturer": "", "model_number": "", "serial_number": "", "reason": "Matrix"}
+    data.update(overrides)
+    return data
 
 
 def _signed_in_client(w: World, role: str) -> Client:
@@ -808,6 +1178,25 @@ def api_request(operation: str, method: str, path: str, w: World) -> tuple[str, 
     if path.startswith("/api/v1/org/"):
         slug = path.split("/")[4]
         path = path.replace("{unit_id}", str(getattr(w, ORG_TARGETS[slug]).pk))
+    p = w.p
+    # Production, equipment and quality records: the one each operation acts on (the first that applies).
+    targets = {
+        "routing_approve": {"{routing_id}": p.draft}, "routing_update": {"{routing_id}": p.draft},
+        "operation_create": {"{routing_id}": p.draft},
+        "work_order_release": {"{work_order_id}": p.created}, "work_order_cancel": {"{work_order_id}": p.created},
+        "work_order_start": {"{work_order_id}": p.released}, "work_order_close": {"{work_order_id}": p.done},
+        "equipment_record_complete": {"{record_id}": p.open_record}, "calibration_impact_get": {"{record_id}": p.failed},
+    }.get(operation, {})
+    for placeholder, record in {
+        "{product_id}": p.product, "{routing_id}": p.routing, "{operation_id}": p.draft_operation,
+        "{work_order_id}": p.order, "{run_id}": p.run, "{refusal_id}": p.refusal, "{record_id}": p.calibration,
+        "{export_id}": p.export, "{equipment_id}": p.equipment, "{plan_id}": p.plan,
+        "{class_id}": p.equipment_class, "{event_id}": p.event, **targets,
+    }.items():
+        if path.startswith(("/api/v1/production/", "/api/v1/equipment", "/api/v1/quality/")):
+            path = path.replace(placeholder, str(record.pk))
+    if operation == "operation_delete":  # a DELETE carries its reason in the query
+        path += "?reason=Matrix"
     t = w.t
     session = t.held if operation in ("training_session_complete", "training_attendance_record",
                                       "training_assessment_record") else t.planned
@@ -875,6 +1264,39 @@ def api_request(operation: str, method: str, path: str, w: World) -> tuple[str, 
         "document_create": {"code": "PM-SOP-NEW", "title": "新规程", "reason": "Matrix"},
         "document_update": {"title": "改名", "reason": "Matrix"},
         "document_revision_create": {"label": "B", "effective_from": "2026-02-01T08:00:00+08:00", "reason": "Matrix"},
+        "product_create": {"code": "PM-P-NEW", "name": "新产品", "device_class": "II", "reason": "Matrix"},
+        "product_update": {"model": "IS-20-XL", "reason": "Matrix"},
+        "routing_create": {"reason": "Matrix"},
+        "routing_update": {"notes": "改", "reason": "Matrix"},
+        "routing_copy": {"reason": "Matrix"},
+        "routing_approve": {"password": PASSWORD, "reason": "Matrix"},
+        "routing_retire": {"reason": "Matrix"},
+        "operation_create": {"sequence": 20, "name": "贴标", "work_center_id": str(w.work_center.pk),
+                             "standard_minutes": "0.3", "reason": "Matrix"},
+        "operation_update": {"name": "改名", "reason": "Matrix"},
+        "work_order_create": {"number": "PM-WO-NEW", "product_id": str(p.product.pk), "line_id": str(w.line_a.pk),
+                              "quantity": 5, "lot_number": "L-NEW", "planned_start": "2030-01-01T08:00:00+08:00",
+                              "planned_end": "2030-01-01T16:00:00+08:00", "reason": "Matrix"},
+        **{f"work_order_{action}": {"reason": "Matrix"} for action in ("release", "start", "complete", "close",
+                                                                       "cancel")},
+        # The line B employee (not tracked in there) at operation 10 of the order in progress: a run.
+        "operation_track_in": {"badge": w.outsider.employee_number, "work_order": f"{p.order.number}/10"},
+        "operation_track_out": {"good_quantity": 1},
+        "equipment_class_create": {"code": "PM-EQC-NEW", "name": "新类别", "reason": "Matrix"},
+        "equipment_class_update": {"name": "改名", "reason": "Matrix"},
+        "equipment_create": {"asset_number": "PM-EQ-NEW", "name": "新设备", "equipment_class_id": str(p.equipment_class.pk),
+                             "site_id": str(w.site_a.pk), "line_id": str(w.line_a.pk), "reason": "Matrix"},
+        "equipment_update": {"name": "改名", "reason": "Matrix"},
+        "equipment_plan_create": {"kind": "maintenance", "title": "门封检查", "interval_days": 30,
+                                  "first_due": "2030-01-01T08:00:00+08:00", "reason": "Matrix"},
+        "equipment_plan_update": {"title": "改名", "reason": "Matrix"},
+        "equipment_record_start": {"kind": "maintenance", "external_lab": "SIMT", "reason": "Matrix"},
+        "equipment_record_create": {"kind": "maintenance", "external_lab": "SIMT",
+                                    "started_at": "2025-01-01T08:00:00+08:00", "result": "pass", "reason": "Matrix"},
+        "equipment_record_complete": {"result": "pass", "reason": "Matrix"},
+        "quality_event_open": {"kind": "nonconformance", "title": "新事件", "site_id": str(w.site_a.pk),
+                               "reason": "Matrix"},
+        "quality_event_update": {"title": "改名", "reason": "Matrix"},
     }
     return path, bodies[operation]
 
@@ -904,7 +1326,7 @@ def test_api(operation, role, auth, w, operations):
     answer = {caller: (status, code) for caller, status, code in rule.answers}.get(f"{role}/{auth}")
     if answer is None and role in rule.allowed:
         assert response.status_code == rule.ok, response.content[:2000]
-        expected_type = "application/pdf" if operation == "training_passport" else "application/json"
+        expected_type = "application/pdf" if operation in PDF_OPERATIONS else "application/json"
         assert response["Content-Type"].startswith(expected_type)
         if rule.writes:
             assert after["audit"] > before["audit"]
@@ -1167,3 +1589,38 @@ def test_api_certificate_upload_line_scope(target, status, w):
         assert state() == before
     else:
         assert state()["Certificate"] != before["Certificate"]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Production scope: the line A supervisor against line B's work order and asset
+# --------------------------------------------------------------------------------------------------------
+
+def test_production_line_scope_hides_line_b(w):
+    """Line B's work order and asset are not found (or, for the DHR, out of scope) and nothing is written;
+    lists show line A only."""
+    p = w.p
+    client = _signed_in_client(w, Role.PRODUCTION_SUPERVISOR)
+    api = Api(w, Role.PRODUCTION_SUPERVISOR, "token")
+    order, asset = str(p.outside_order.pk), str(p.outside_equipment.pk)
+    before = state()
+    assert client.get(reverse("production:work_order_detail", kwargs={"pk": order})).status_code == 404
+    assert client.post(reverse("production:work_order_action", kwargs={"pk": order, "action": "release"}),
+                       {"reason": "Matrix"}).status_code == 404
+    assert client.get(reverse("production:dhr_view", kwargs={"pk": order})).status_code == 403
+    assert client.get(reverse("equipment:equipment_detail", kwargs={"pk": asset})).status_code == 404
+    assert client.get(reverse("equipment:record_start", kwargs={"pk": asset})).status_code == 404
+    listed = client.get(reverse("production:work_order_list")).context["page"]
+    assert sorted(o.number for o in listed) == ["PM-WO-C", "PM-WO-D", "PM-WO-M", "PM-WO-R"]
+    for method, path, body, answer in (
+        ("get", f"/api/v1/production/work-orders/{order}", None, (404, "core.not_found")),
+        ("post", f"/api/v1/production/work-orders/{order}/release", {"reason": "Matrix"}, (404, "core.not_found")),
+        ("get", f"/api/v1/production/work-orders/{order}/dhr", None, (403, "production.out_of_scope")),
+        ("post", "/api/v1/production/track-in", {"badge": w.employee.employee_number, "work_order": "PM-WO-B/10"},
+         (403, "production.out_of_scope")),
+        ("get", f"/api/v1/equipment/{asset}", None, (404, "core.not_found")),
+    ):
+        response = api.call(method, path, body)
+        assert (response.status_code, response.json()["code"]) == answer, (path, response.content[:2000])
+    assets = api.call("get", "/api/v1/equipment").json()["items"]
+    assert sorted(a["asset_number"] for a in assets) == ["PM-EQ-1", "PM-EQ-2"]
+    assert state() == before

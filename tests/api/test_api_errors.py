@@ -146,7 +146,29 @@ def test_openapi_document_is_valid_and_complete(client):
                 "/api/v1/training/certificates", "/api/v1/training/matrix",
                 "/api/v1/training/employees/{employee_id}/status",
                 "/api/v1/training/employees/{employee_id}/passport.pdf",
-                "/api/v1/training/traceability", "/api/v1/training/expiring", "/api/v1/training/reconcile"}
+                "/api/v1/training/traceability", "/api/v1/training/expiring", "/api/v1/training/reconcile",
+                # Equipment: classes, assets, their plans, records and availability.
+                "/api/v1/equipment", "/api/v1/equipment/{equipment_id}", "/api/v1/equipment/{equipment_id}/availability",
+                "/api/v1/equipment/{equipment_id}/plans", "/api/v1/equipment/{equipment_id}/plans/{plan_id}",
+                "/api/v1/equipment/{equipment_id}/records", "/api/v1/equipment/{equipment_id}/records/start",
+                "/api/v1/equipment/records/{record_id}", "/api/v1/equipment/records/{record_id}/complete",
+                "/api/v1/equipment/classes", "/api/v1/equipment/classes/{class_id}",
+                # Quality events (closing is signed in the browser only: no close operation).
+                "/api/v1/quality/events", "/api/v1/quality/events/{event_id}",
+                # Production: the catalogue, work orders, the station and device history records.
+                "/api/v1/production/products", "/api/v1/production/products/{product_id}",
+                "/api/v1/production/products/{product_id}/routings", "/api/v1/production/routings/{routing_id}",
+                "/api/v1/production/routings/{routing_id}/copy", "/api/v1/production/routings/{routing_id}/approve",
+                "/api/v1/production/routings/{routing_id}/retire", "/api/v1/production/routings/{routing_id}/operations",
+                "/api/v1/production/operations/{operation_id}",
+                "/api/v1/production/work-orders", "/api/v1/production/work-orders/{work_order_id}",
+                "/api/v1/production/track-in", "/api/v1/production/runs/{run_id}",
+                "/api/v1/production/runs/{run_id}/track-out", "/api/v1/production/refusals/{refusal_id}",
+                "/api/v1/production/calibration-impact/{record_id}",
+                "/api/v1/production/work-orders/{work_order_id}/dhr", "/api/v1/production/dhr-exports/{export_id}",
+                "/api/v1/production/dhr-exports/{export_id}/pdf"}
+    for action in ("release", "start", "complete", "close", "cancel"):
+        expected.add(f"/api/v1/production/work-orders/{{work_order_id}}/{action}")
     for kind in ("companies", "sites", "departments", "lines", "work-centers", "positions"):
         expected |= {f"/api/v1/org/{kind}", f"/api/v1/org/{kind}/{{unit_id}}", f"/api/v1/org/{kind}/{{unit_id}}/deactivate"}
     assert paths == expected
@@ -160,7 +182,8 @@ def test_openapi_document_is_valid_and_complete(client):
             if method in ("post", "patch"):
                 assert "422" in operation["responses"], (method, path)
     assert len(operation_ids) == len(set(operation_ids))
-    assert len(operation_ids) == 89
+    # 89 before production: 30 production, 17 equipment and 4 quality operations since.
+    assert len(operation_ids) == 140
     assert set(document["components"]["securitySchemes"]) == {"BearerTokenAuth", "SessionAuth"}
 
 

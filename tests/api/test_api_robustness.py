@@ -70,8 +70,10 @@ def test_junk_input_to_every_write_never_fails_on_our_side(api, make_user, plant
                 checked += 1
     assert multipart == MULTIPART_OPERATIONS
     # 18 organisation writes, 4 employee writes, token issue, 3 document writes, 8 training catalogue writes,
-    # 11 training loop writes (the certificate upload included) and the reconciliation.
-    assert checked == 8 * 46
+    # 11 training loop writes (the certificate upload included) and the reconciliation; 9 production catalogue
+    # writes, 6 work-order writes (create and 5 transitions), track-in and track-out, 9 equipment writes and
+    # 2 quality event writes.
+    assert checked == 8 * 74
 
 
 def test_junk_query_parameters_give_4xx(api, admin_user):
