@@ -121,3 +121,22 @@ def test_work_order_pages_for_a_supervisor(line, operator, client, make_user):
 def test_an_operator_cannot_read_work_orders(line, station_client):
     assert station_client.get(reverse("production:work_order_list")).status_code == 403
     assert station_client.get(reverse("production:work_order_detail", kwargs={"pk": line.work_order.pk})).status_code == 403
+
+
+def test_the_calibration_impact_of_another_lines_asset_is_not_shown(line, client, make_user, plant):
+    from qualiflow.core import context
+    from qualiflow.equipment.models import Equipment, EquipmentRecord, PlanKind, RecordResult
+
+    now = timezone.now()
+    with context.acting(reason="test"):
+        asset = Equipment.objects.create(asset_number="EO-B1", name="灭菌柜B", equipment_class=line.steriliser_class,
+                                         site=plant.site_a, line=plant.line_b)
+        failed = EquipmentRecord.objects.create(
+            equipment=asset, kind=PlanKind.CALIBRATION, external_lab="SIMT", started_at=now - dt.timedelta(hours=2),
+            completed_at=now - dt.timedelta(hours=1), result=RecordResult.FAIL, certificate_number="CAL-B-1")
+    url = reverse("production:calibration_impact", kwargs={"pk": failed.pk})
+    client.force_login(make_user(Role.PRODUCTION_SUPERVISOR, scope_kind="line", scope_id=plant.line_a.pk))
+    assert client.get(url).status_code == 404
+    client.force_login(make_user(Role.QA))
+    page = client.get(url)
+    assert page.status_code == 200 and "EO-B1" in page.content.decode()

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema
 from ninja.responses import Status
@@ -15,7 +14,6 @@ from qualiflow.accounts.api_auth import requires
 from qualiflow.accounts.roles import Perm
 from qualiflow.core.api import WriteSchema, error_responses
 from qualiflow.core.errors import Conflict
-from qualiflow.equipment.models import EquipmentRecord
 
 from ..errors import ProductionErrorCode
 from ..selectors import orders as selectors
@@ -147,7 +145,7 @@ def gate_refusal_get(request, refusal_id: UUID):
             operation_id="calibration_impact_get")
 def calibration_impact_get(request, record_id: UUID):
     """Every run on the asset since its last passing calibration, for a calibration found out of tolerance."""
-    record = get_object_or_404(EquipmentRecord.objects.select_related("equipment"), pk=record_id)
+    record = selectors.impact_record_get(user=request.user, record_id=record_id)
     since, runs = selectors.calibration_impact(record, user=request.user)
     return {"record_id": record.pk, "equipment_id": record.equipment_id, "since": since, "failed_at": record.completed_at,
             "runs": [run_out(run) for run in runs.select_related("deviation")]}

@@ -128,6 +128,17 @@ def runs_on_equipment(equipment: Equipment, *, since: dt.datetime | None, until:
     return qs.select_related("step", "step__work_order", "step__work_order__product", "operator").order_by("tracked_in_at")
 
 
+def impact_record_get(*, user, record_id: Any) -> EquipmentRecord:
+    """A calibration record of an asset `user` may see with production.view (None: any)."""
+    qs = EquipmentRecord.objects.select_related("equipment").filter(pk=record_id)
+    if user is not None:
+        qs = qs.filter(equipment__in=equipment_selectors.equipment_visible(user, Perm.PRODUCTION_VIEW))
+    record = qs.first()
+    if record is None:
+        raise NotFound(CoreErrorCode.NOT_FOUND, _("There is no such calibration record, or it is not yours to see."))
+    return record
+
+
 def calibration_impact(record: EquipmentRecord, *, user) -> tuple[dt.datetime | None, QuerySet[OperationRun]]:
     """For a failed calibration: the completion of the last passing one before it, and every run on the
     asset since then that `user` may see (None: all) — what QA assesses for impact."""

@@ -20,7 +20,6 @@ from qualiflow.accounts.permissions import has_perm
 from qualiflow.accounts.roles import Perm
 from qualiflow.accounts.selectors import signatures_for
 from qualiflow.core.errors import NotFound, QualiflowError
-from qualiflow.equipment.models import EquipmentRecord
 
 from ..forms.orders import OverrideForm, WorkOrderActionForm, WorkOrderFilterForm, WorkOrderForm
 from ..models import WorkOrderStatus
@@ -216,9 +215,7 @@ def refusal_override(request, pk):
 @login_required
 def calibration_impact(request, pk):
     _require(request, Perm.PRODUCTION_VIEW)
-    record = EquipmentRecord.objects.select_related("equipment").filter(pk=pk).first()
-    if record is None:
-        raise Http404
+    record = _found(selectors.impact_record_get, user=request.user, record_id=pk)
     since, runs = _found(selectors.calibration_impact, record=record, user=request.user)
     return render(request, "production/orders/calibration_impact.html", {
         "record": record, "since": since, "runs": list(runs.select_related("deviation")),
