@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -14,6 +13,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from qualiflow.accounts.pages import posted, require
 from qualiflow.accounts.permissions import has_perm
 from qualiflow.accounts.roles import Perm
 from qualiflow.core.errors import NotFound, QualiflowError
@@ -26,18 +26,12 @@ PAGE_SIZE = 25
 RESULTS_TARGET = "document-results"
 
 
-def _require(request, perm: str) -> None:
-    if not has_perm(request.user, perm):
-        raise PermissionDenied
 
 
-def _posted(request):
-    """The submitted data on POST (even when empty, so an empty form is validated, not shown afresh)."""
-    return request.POST if request.method == "POST" else None
 
 
 def _document(request, pk) -> Document:
-    _require(request, Perm.DOCUMENTS_VIEW)
+    require(request, Perm.DOCUMENTS_VIEW)
     try:
         return selectors.document_get(document_id=pk)
     except NotFound as exc:
@@ -50,7 +44,7 @@ def _detail_url(document: Document) -> str:
 
 @login_required
 def document_list(request):
-    _require(request, Perm.DOCUMENTS_VIEW)
+    require(request, Perm.DOCUMENTS_VIEW)
     form = DocumentFilterForm(request.GET)
     documents = selectors.document_list(**form.selector_kwargs())
     page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -84,8 +78,8 @@ def document_detail(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def document_create(request):
-    _require(request, Perm.DOCUMENTS_MANAGE)
-    form = DocumentForm(_posted(request))
+    require(request, Perm.DOCUMENTS_MANAGE)
+    form = DocumentForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             document = services.document_create(
@@ -103,8 +97,8 @@ def document_create(request):
 @require_http_methods(["GET", "POST"])
 def document_edit(request, pk):
     document = _document(request, pk)
-    _require(request, Perm.DOCUMENTS_MANAGE)
-    form = DocumentEditForm(_posted(request), instance=document)
+    require(request, Perm.DOCUMENTS_MANAGE)
+    form = DocumentEditForm(posted(request), instance=document)
     if request.method == "POST" and form.is_valid():
         data = form.service_data()
         if not data:
@@ -126,8 +120,8 @@ def document_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def revision_create(request, pk):
     document = _document(request, pk)
-    _require(request, Perm.DOCUMENTS_MANAGE)
-    form = RevisionForm(_posted(request))
+    require(request, Perm.DOCUMENTS_MANAGE)
+    form = RevisionForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         reason = data.pop("reason")

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from qualiflow.accounts.pages import posted
 from qualiflow.accounts.permissions import has_perm
 from qualiflow.accounts.roles import Perm
 from qualiflow.core.errors import NotFound, QualiflowError
@@ -50,9 +51,6 @@ def _require(request, perm: str, equipment: Equipment | None = None) -> None:
         raise PermissionDenied
 
 
-def _posted(request):
-    """The submitted data on POST (even when empty, so an empty form is validated, not shown afresh)."""
-    return request.POST if request.method == "POST" else None
 
 
 def _fragment(request) -> bool:
@@ -189,7 +187,7 @@ def equipment_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def equipment_create(request):
     _require(request, Perm.EQUIPMENT_MANAGE)
-    form = EquipmentForm(_posted(request))
+    form = EquipmentForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             equipment = services.equipment_create(data=form.service_data(), by=request.user,
@@ -206,7 +204,7 @@ def equipment_create(request):
 @require_http_methods(["GET", "POST"])
 def equipment_edit(request, pk):
     equipment = _equipment(request, pk, Perm.EQUIPMENT_MANAGE)
-    form = EquipmentForm(_posted(request), instance=equipment)
+    form = EquipmentForm(posted(request), instance=equipment)
     if request.method == "POST" and form.is_valid():
         data = form.service_data()
         if not data:
@@ -252,7 +250,7 @@ def class_list(request):
 @require_http_methods(["GET", "POST"])
 def class_create(request):
     _require(request, Perm.EQUIPMENT_MANAGE)
-    form = EquipmentClassForm(_posted(request))
+    form = EquipmentClassForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             equipment_class = services.equipment_class_create(data=form.service_data(), by=request.user,
@@ -273,7 +271,7 @@ def class_edit(request, class_pk):
         equipment_class: EquipmentClass = selectors.equipment_class_get(class_id=class_pk)
     except NotFound as exc:
         raise Http404 from exc
-    form = EquipmentClassEditForm(_posted(request), instance=equipment_class)
+    form = EquipmentClassEditForm(posted(request), instance=equipment_class)
     if request.method == "POST" and form.is_valid():
         data = form.service_data()
         if not data:
@@ -298,7 +296,7 @@ def class_edit(request, class_pk):
 @require_http_methods(["GET", "POST"])
 def plan_create(request, pk):
     equipment = _equipment(request, pk, Perm.EQUIPMENT_MANAGE)
-    form = PlanForm(_posted(request))
+    form = PlanForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             plan = services.equipment_plan_create(equipment=equipment, data=form.service_data(), by=request.user,
@@ -320,7 +318,7 @@ def plan_edit(request, pk, plan_pk):
         plan = selectors.plan_get(equipment=equipment, plan_id=plan_pk)
     except NotFound as exc:
         raise Http404 from exc
-    form = PlanEditForm(_posted(request), instance=plan)
+    form = PlanEditForm(posted(request), instance=plan)
     if request.method == "POST" and form.is_valid():
         data = form.service_data()
         if not data:
@@ -345,7 +343,7 @@ def plan_edit(request, pk, plan_pk):
 @require_http_methods(["GET", "POST"])
 def record_start(request, pk):
     equipment = _equipment(request, pk, Perm.EQUIPMENT_SERVICE)
-    form = RecordStartForm(_posted(request), equipment=equipment, user=request.user,
+    form = RecordStartForm(posted(request), equipment=equipment, user=request.user,
                            initial={"plan": request.GET.get("plan")})
     if request.method == "POST" and form.is_valid():
         try:
@@ -368,7 +366,7 @@ def record_complete(request, record_pk):
         messages.info(request, _("This work was already completed."))
         return redirect(_record_url(record))
     # The notes start as those written when the work started, so completing never drops them unseen.
-    form = RecordCompleteForm(_posted(request), request.FILES if request.method == "POST" else None,
+    form = RecordCompleteForm(posted(request), request.FILES if request.method == "POST" else None,
                               initial={"notes": record.notes})
     if request.method == "POST" and form.is_valid():
         try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404
@@ -15,6 +14,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from qualiflow.accounts.pages import posted, require
 from qualiflow.accounts.permissions import has_perm
 from qualiflow.accounts.roles import Perm
 from qualiflow.core.errors import NotFound, QualiflowError
@@ -44,14 +44,8 @@ def _model(kind: str) -> type[OrgUnit]:
     return model
 
 
-def _require(request, perm: str) -> None:
-    if not has_perm(request.user, perm):
-        raise PermissionDenied
 
 
-def _posted(request):
-    """The submitted data on POST (even when empty, so an empty form is validated, not shown afresh)."""
-    return request.POST if request.method == "POST" else None
 
 
 def _get(model: type[OrgUnit], pk) -> OrgUnit:
@@ -78,7 +72,7 @@ def _kind_context(kind: str, model: type[OrgUnit]) -> dict:
 
 @login_required
 def overview(request):
-    _require(request, Perm.ORG_VIEW)
+    require(request, Perm.ORG_VIEW)
     return render(request, "org/overview.html", {
         "structure": org_structure(),
         "can_manage": has_perm(request.user, Perm.ORG_MANAGE),
@@ -89,7 +83,7 @@ def overview(request):
 @login_required
 def unit_list(request, kind: str):
     model = _model(kind)
-    _require(request, Perm.ORG_VIEW)
+    require(request, Perm.ORG_VIEW)
     search = request.GET.get("q", "").strip()
     status = request.GET.get("status", "active")
     if status not in STATUS_FILTERS:
@@ -129,7 +123,7 @@ def _field_rows(unit: OrgUnit) -> list[dict]:
 @login_required
 def unit_detail(request, kind: str, pk):
     model = _model(kind)
-    _require(request, Perm.ORG_VIEW)
+    require(request, Perm.ORG_VIEW)
     unit = _get(model, pk)
     return render(request, "org/unit_detail.html", {
         **_kind_context(kind, model),
@@ -145,8 +139,8 @@ def unit_detail(request, kind: str, pk):
 @require_http_methods(["GET", "POST"])
 def unit_create(request, kind: str):
     model = _model(kind)
-    _require(request, Perm.ORG_MANAGE)
-    form = org_unit_form(model)(_posted(request))
+    require(request, Perm.ORG_MANAGE)
+    form = org_unit_form(model)(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             unit = org_unit_create(
@@ -164,9 +158,9 @@ def unit_create(request, kind: str):
 @require_http_methods(["GET", "POST"])
 def unit_edit(request, kind: str, pk):
     model = _model(kind)
-    _require(request, Perm.ORG_MANAGE)
+    require(request, Perm.ORG_MANAGE)
     unit = _get(model, pk)
-    form = org_unit_form(model)(_posted(request), instance=unit)
+    form = org_unit_form(model)(posted(request), instance=unit)
     if request.method == "POST" and form.is_valid():
         data = form.service_data()
         if not data:
@@ -186,9 +180,9 @@ def unit_edit(request, kind: str, pk):
 @require_http_methods(["GET", "POST"])
 def unit_deactivate(request, kind: str, pk):
     model = _model(kind)
-    _require(request, Perm.ORG_MANAGE)
+    require(request, Perm.ORG_MANAGE)
     unit = _get(model, pk)
-    form = ReasonForm(_posted(request))
+    form = ReasonForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             unit = org_unit_deactivate(unit=unit, by=request.user, reason=form.cleaned_data["reason"])

@@ -7,7 +7,6 @@ import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
 
+from qualiflow.accounts.pages import posted, require
 from qualiflow.accounts.permissions import has_perm
 from qualiflow.accounts.roles import Perm
 from qualiflow.accounts.selectors import signatures_for
@@ -53,14 +53,8 @@ EXPORT_COLUMNS = (
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _require(request, perm: str, employee: Employee | None = None) -> None:
-    if not has_perm(request.user, perm, employee):
-        raise PermissionDenied
 
 
-def _posted(request):
-    """The submitted data on POST (even when empty, so an empty form is validated, not shown afresh)."""
-    return request.POST if request.method == "POST" else None
 
 
 def _employee(request, pk) -> Employee:
@@ -89,7 +83,7 @@ def _columns(current_sort: str) -> list[dict]:
 
 @login_required
 def employee_list(request):
-    _require(request, Perm.PEOPLE_VIEW)
+    require(request, Perm.PEOPLE_VIEW)
     form = EmployeeFilterForm(request.GET)
     filters = form.selector_kwargs()
     employees = selectors.employee_list(user=request.user, **filters)
@@ -123,7 +117,7 @@ def _export_value(employee: Employee, name: str):
 
 @login_required
 def employee_export(request):
-    _require(request, Perm.PEOPLE_VIEW)
+    require(request, Perm.PEOPLE_VIEW)
     employees = selectors.employee_list(user=request.user, **EmployeeFilterForm(request.GET).selector_kwargs())
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=str(capfirst(Employee._meta.verbose_name_plural))[:31])
@@ -187,8 +181,8 @@ def employee_sign(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def employee_create(request):
-    _require(request, Perm.PEOPLE_MANAGE)
-    form = EmployeeCreateForm(_posted(request), user=request.user)
+    require(request, Perm.PEOPLE_MANAGE)
+    form = EmployeeCreateForm(posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             employee = services.employee_create(
@@ -207,8 +201,8 @@ def employee_create(request):
 @require_http_methods(["GET", "POST"])
 def employee_edit(request, pk):
     employee = _employee(request, pk)
-    _require(request, Perm.PEOPLE_MANAGE, employee)
-    form = EmployeeForm(_posted(request), instance=employee, user=request.user)
+    require(request, Perm.PEOPLE_MANAGE, employee)
+    form = EmployeeForm(posted(request), instance=employee, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.service_data()
         if not data:
@@ -230,8 +224,8 @@ def employee_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def employee_deactivate(request, pk):
     employee = _employee(request, pk)
-    _require(request, Perm.PEOPLE_MANAGE, employee)
-    form = EmployeeDeactivateForm(_posted(request))
+    require(request, Perm.PEOPLE_MANAGE, employee)
+    form = EmployeeDeactivateForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.employee_deactivate(
@@ -253,8 +247,8 @@ def employee_deactivate(request, pk):
 @require_http_methods(["GET", "POST"])
 def employee_change_position(request, pk):
     employee = _employee(request, pk)
-    _require(request, Perm.PEOPLE_MANAGE, employee)
-    form = ChangePositionForm(_posted(request))
+    require(request, Perm.PEOPLE_MANAGE, employee)
+    form = ChangePositionForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.employee_change_position(

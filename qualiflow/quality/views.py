@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from openpyxl import Workbook
 
+from qualiflow.accounts.pages import posted
 from qualiflow.accounts.permissions import has_perm
 from qualiflow.accounts.roles import Perm
 from qualiflow.core.errors import NotFound, QualiflowError
@@ -48,9 +49,6 @@ def _require(request, perm: str, event: QualityEvent | None = None) -> None:
         raise PermissionDenied
 
 
-def _posted(request):
-    """The submitted data on POST (even when empty, so an empty form is validated, not shown afresh)."""
-    return request.POST if request.method == "POST" else None
 
 
 def _event(request, pk) -> QualityEvent:
@@ -163,7 +161,7 @@ def event_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def event_create(request):
     _require(request, Perm.QUALITY_MANAGE)
-    form = EventOpenForm(_posted(request))
+    form = EventOpenForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         reason = data.pop("reason")
@@ -182,7 +180,7 @@ def event_create(request):
 def event_edit(request, pk):
     event = _event(request, pk)
     _require(request, Perm.QUALITY_MANAGE, event)
-    form = EventEditForm(_posted(request), initial={"title": event.title, "description": event.description})
+    form = EventEditForm(posted(request), initial={"title": event.title, "description": event.description})
     if request.method == "POST" and form.is_valid():
         try:
             event = services.quality_event_update(
@@ -202,7 +200,7 @@ def event_edit(request, pk):
 def event_close(request, pk):
     event = _event(request, pk)
     _require(request, Perm.QUALITY_APPROVE, event)
-    form = EventCloseForm(_posted(request))
+    form = EventCloseForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             event = services.quality_event_close(

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from qualiflow.accounts.pages import done, found, posted, require
 from qualiflow.accounts.permissions import has_perm
 from qualiflow.accounts.roles import Perm
-from qualiflow.core.errors import NotFound, QualiflowError
+from qualiflow.core.errors import QualiflowError
 from qualiflow.org.forms import ReasonForm
 
 from ..forms.catalogue import (
@@ -37,27 +36,15 @@ RESULTS_TARGET = "product-results"
 FORM_TEMPLATE = "production/catalogue/form.html"
 
 
-def _require(request, perm: str) -> None:
-    if not has_perm(request.user, perm):
-        raise PermissionDenied
 
 
-def _posted(request):
-    """The submitted data on POST (even when empty, so an empty form is validated, not shown afresh)."""
-    return request.POST if request.method == "POST" else None
 
 
 def _get(request, getter, **kwargs):
-    _require(request, Perm.PRODUCTION_VIEW)
-    try:
-        return getter(**kwargs)
-    except NotFound as exc:
-        raise Http404 from exc
+    require(request, Perm.PRODUCTION_VIEW)
+    return found(getter, **kwargs)
 
 
-def _done(request, message: str, url: str):
-    messages.success(request, message)
-    return redirect(url)
 
 
 def _product_url(product: Product) -> str:
@@ -89,7 +76,7 @@ def _routing_label(routing: Routing) -> str:
 
 @login_required
 def product_list(request):
-    _require(request, Perm.PRODUCTION_VIEW)
+    require(request, Perm.PRODUCTION_VIEW)
     form = ProductFilterForm(request.GET)
     page = Paginator(selectors.product_list(**form.selector_kwargs()), PAGE_SIZE).get_page(request.GET.get("page"))
     # htmx swaps only the results; a history restore or a plain request gets the whole page.
@@ -121,8 +108,8 @@ def product_detail(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def product_create(request):
-    _require(request, Perm.PRODUCTION_MANAGE)
-    form = ProductForm(_posted(request))
+    require(request, Perm.PRODUCTION_MANAGE)
+    form = ProductForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             product = services.product_create(data=form.service_data(), by=request.user,
@@ -130,7 +117,7 @@ def product_create(request):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Product %(code)s created.") % {"code": product.code}, _product_url(product))
+            return done(request, _("Product %(code)s created.") % {"code": product.code}, _product_url(product))
     return _form_page(request, form, title=_("New product"))
 
 
@@ -138,8 +125,8 @@ def product_create(request):
 @require_http_methods(["GET", "POST"])
 def product_edit(request, pk):
     product = _get(request, selectors.product_get, product_id=pk)
-    _require(request, Perm.PRODUCTION_MANAGE)
-    form = ProductEditForm(_posted(request), instance=product)
+    require(request, Perm.PRODUCTION_MANAGE)
+    form = ProductEditForm(posted(request), instance=product)
     if request.method == "POST" and form.is_valid():
         data = form.service_data()
         if not data:
@@ -151,7 +138,7 @@ def product_edit(request, pk):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Product %(code)s saved.") % {"code": product.code}, _product_url(product))
+            return done(request, _("Product %(code)s saved.") % {"code": product.code}, _product_url(product))
     return _form_page(request, form, title=_("Edit %(code)s") % {"code": product.code}, product=product)
 
 
@@ -162,8 +149,8 @@ def product_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def routing_create(request, pk):
     product = _get(request, selectors.product_get, product_id=pk)
-    _require(request, Perm.PRODUCTION_MANAGE)
-    form = RoutingForm(_posted(request))
+    require(request, Perm.PRODUCTION_MANAGE)
+    form = RoutingForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             routing = services.routing_create(product=product, notes=form.cleaned_data["notes"], by=request.user,
@@ -171,7 +158,7 @@ def routing_create(request, pk):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Routing version %(version)s created as a draft.") % {"version": routing.version},
+            return done(request, _("Routing version %(version)s created as a draft.") % {"version": routing.version},
                          _routing_url(routing))
     return _form_page(request, form, title=_("New routing version"), product=product,
                       intro=_("An empty draft; add its operations, then approve it."))
@@ -198,8 +185,8 @@ def routing_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def routing_copy(request, pk):
     source = _get(request, selectors.routing_get, routing_id=pk)
-    _require(request, Perm.PRODUCTION_MANAGE)
-    form = RoutingForm(_posted(request), initial={"notes": source.notes})
+    require(request, Perm.PRODUCTION_MANAGE)
+    form = RoutingForm(posted(request), initial={"notes": source.notes})
     if request.method == "POST" and form.is_valid():
         try:
             routing = services.routing_copy(routing=source, notes=form.cleaned_data["notes"], by=request.user,
@@ -225,9 +212,9 @@ def routing_copy(request, pk):
 @require_http_methods(["GET", "POST"])
 def routing_approve(request, pk):
     routing = _get(request, selectors.routing_get, routing_id=pk)
-    _require(request, Perm.PRODUCTION_MANAGE)
-    _require(request, Perm.ESIGN)
-    form = RoutingApproveForm(_posted(request))
+    require(request, Perm.PRODUCTION_MANAGE)
+    require(request, Perm.ESIGN)
+    form = RoutingApproveForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -236,7 +223,7 @@ def routing_approve(request, pk):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Routing version %(version)s approved and signed.") % {"version": routing.version},
+            return done(request, _("Routing version %(version)s approved and signed.") % {"version": routing.version},
                          _routing_url(routing))
     return _form_page(
         request, form, title=_("Approve version %(version)s") % {"version": routing.version}, product=routing.product,
@@ -250,15 +237,15 @@ def routing_approve(request, pk):
 @require_http_methods(["GET", "POST"])
 def routing_retire(request, pk):
     routing = _get(request, selectors.routing_get, routing_id=pk)
-    _require(request, Perm.PRODUCTION_MANAGE)
-    form = ReasonForm(_posted(request))
+    require(request, Perm.PRODUCTION_MANAGE)
+    form = ReasonForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             routing = services.routing_retire(routing=routing, by=request.user, reason=form.cleaned_data["reason"])
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Routing version %(version)s retired.") % {"version": routing.version},
+            return done(request, _("Routing version %(version)s retired.") % {"version": routing.version},
                          _routing_url(routing))
     return _form_page(
         request, form, title=_("Retire version %(version)s") % {"version": routing.version}, product=routing.product,
@@ -272,7 +259,7 @@ def routing_retire(request, pk):
 
 def _operation(request, pk) -> Operation:
     operation = _get(request, selectors.operation_get, operation_id=pk)
-    _require(request, Perm.PRODUCTION_MANAGE)
+    require(request, Perm.PRODUCTION_MANAGE)
     return operation
 
 
@@ -291,10 +278,10 @@ def _not_a_draft(request, routing: Routing):
 @require_http_methods(["GET", "POST"])
 def operation_create(request, pk):
     routing = _get(request, selectors.routing_get, routing_id=pk)
-    _require(request, Perm.PRODUCTION_MANAGE)
+    require(request, Perm.PRODUCTION_MANAGE)
     if refused := _not_a_draft(request, routing):
         return refused
-    form = OperationForm(_posted(request), instance=Operation(routing=routing))
+    form = OperationForm(posted(request), instance=Operation(routing=routing))
     if request.method == "POST" and form.is_valid():
         try:
             operation = services.operation_create(
@@ -304,7 +291,7 @@ def operation_create(request, pk):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Operation %(sequence)s added.") % {"sequence": operation.sequence},
+            return done(request, _("Operation %(sequence)s added.") % {"sequence": operation.sequence},
                          _routing_url(routing))
     return _form_page(request, form, title=_("New operation"), product=routing.product, routing=routing)
 
@@ -317,7 +304,7 @@ def operation_edit(request, pk):
     if refused := _not_a_draft(request, routing):
         return refused
     requirements = selectors.operation_requirements([operation.pk])[operation.pk]
-    form = OperationForm(_posted(request), instance=operation, requirements=requirements)
+    form = OperationForm(posted(request), instance=operation, requirements=requirements)
     if request.method == "POST" and form.is_valid():
         data, items = form.service_data(), form.requirement_items()
         if not data and items is None:
@@ -329,7 +316,7 @@ def operation_edit(request, pk):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Operation %(sequence)s saved.") % {"sequence": operation.sequence},
+            return done(request, _("Operation %(sequence)s saved.") % {"sequence": operation.sequence},
                          _routing_url(routing))
     return _form_page(request, form, title=_("Edit operation %(sequence)s") % {"sequence": operation.sequence},
                       product=routing.product, routing=routing)
@@ -342,14 +329,14 @@ def operation_remove(request, pk):
     routing = operation.routing
     if refused := _not_a_draft(request, routing):
         return refused
-    form = ReasonForm(_posted(request))
+    form = ReasonForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.operation_remove(operation=operation, by=request.user, reason=form.cleaned_data["reason"])
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Operation %(sequence)s removed.") % {"sequence": operation.sequence},
+            return done(request, _("Operation %(sequence)s removed.") % {"sequence": operation.sequence},
                          _routing_url(routing))
     return _form_page(
         request, form, title=_("Remove operation %(sequence)s") % {"sequence": operation.sequence},

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,10 +15,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from qualiflow.accounts.models import User
+from qualiflow.accounts.pages import found, posted, require
 from qualiflow.accounts.permissions import has_perm
 from qualiflow.accounts.roles import Perm
 from qualiflow.accounts.selectors import signatures_for
-from qualiflow.core.errors import NotFound, QualiflowError
+from qualiflow.core.errors import QualiflowError
 
 from ..forms.orders import OverrideForm, WorkOrderActionForm, WorkOrderFilterForm, WorkOrderForm
 from ..models import WorkOrderStatus
@@ -47,20 +47,10 @@ ACTIONS = {
 }
 
 
-def _require(request, perm: str) -> None:
-    if not has_perm(request.user, perm):
-        raise PermissionDenied
 
 
-def _posted(request):
-    return request.POST if request.method == "POST" else None
 
 
-def _found(getter, **kwargs):
-    try:
-        return getter(**kwargs)
-    except NotFound as exc:
-        raise Http404 from exc
 
 
 def _order_url(order) -> str:
@@ -69,7 +59,7 @@ def _order_url(order) -> str:
 
 @login_required
 def work_order_list(request):
-    _require(request, Perm.PRODUCTION_VIEW)
+    require(request, Perm.PRODUCTION_VIEW)
     form = WorkOrderFilterForm(request.GET)
     orders = selectors.work_order_list(user=request.user, **form.selector_kwargs())
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -81,8 +71,8 @@ def work_order_list(request):
 
 @login_required
 def work_order_detail(request, pk):
-    _require(request, Perm.PRODUCTION_VIEW)
-    order = _found(selectors.work_order_get, user=request.user, work_order_id=pk)
+    require(request, Perm.PRODUCTION_VIEW)
+    order = found(selectors.work_order_get, user=request.user, work_order_id=pk)
     steps = selectors.work_order_steps(order)
     for step in steps:
         for refusal in step.refusal_list:
@@ -100,8 +90,8 @@ def work_order_detail(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def work_order_create(request):
-    _require(request, Perm.PRODUCTION_MANAGE)
-    form = WorkOrderForm(_posted(request))
+    require(request, Perm.PRODUCTION_MANAGE)
+    form = WorkOrderForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         routing = data["routing"] or routing_in_effect(data["product"], data["planned_start"])
@@ -129,10 +119,10 @@ def work_order_create(request):
 def work_order_action(request, pk, action):
     if action not in ACTIONS:
         raise Http404
-    _require(request, Perm.PRODUCTION_MANAGE)
-    order = _found(selectors.work_order_get, user=request.user, work_order_id=pk, perm=Perm.PRODUCTION_MANAGE)
+    require(request, Perm.PRODUCTION_MANAGE)
+    order = found(selectors.work_order_get, user=request.user, work_order_id=pk, perm=Perm.PRODUCTION_MANAGE)
     service, _states, label, done = ACTIONS[action]
-    form = WorkOrderActionForm(_posted(request))
+    form = WorkOrderActionForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             order = service(work_order=order, by=request.user, reason=form.cleaned_data["reason"])
@@ -151,8 +141,8 @@ def work_order_action(request, pk, action):
 
 @login_required
 def run_detail(request, pk):
-    _require(request, Perm.PRODUCTION_VIEW)
-    run = _found(selectors.run_get, user=request.user, run_id=pk)
+    require(request, Perm.PRODUCTION_VIEW)
+    run = found(selectors.run_get, user=request.user, run_id=pk)
     return render(request, "production/orders/run_detail.html", {
         "run": run, "order": run.step.work_order, "decision": decision_view(run.decision),
         "reasons": reasons_text(run.decision),
@@ -164,7 +154,7 @@ def run_detail(request, pk):
 
 @login_required
 def refusal_list(request):
-    _require(request, Perm.PRODUCTION_VIEW)
+    require(request, Perm.PRODUCTION_VIEW)
     refusals = selectors.refusal_list(user=request.user)
     page = Paginator(refusals, PAGE_SIZE).get_page(request.GET.get("page"))
     for refusal in page:
@@ -174,8 +164,8 @@ def refusal_list(request):
 
 @login_required
 def refusal_detail(request, pk):
-    _require(request, Perm.PRODUCTION_VIEW)
-    refusal = _found(selectors.refusal_get, user=request.user, refusal_id=pk)
+    require(request, Perm.PRODUCTION_VIEW)
+    refusal = found(selectors.refusal_get, user=request.user, refusal_id=pk)
     order = refusal.step.work_order
     return render(request, "production/orders/refusal_detail.html", {
         "refusal": refusal, "order": order, "decision": decision_view(refusal.decision),
@@ -188,10 +178,10 @@ def refusal_detail(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def refusal_override(request, pk):
-    _require(request, Perm.PRODUCTION_OVERRIDE)
-    refusal = _found(selectors.refusal_get, user=request.user, refusal_id=pk, perm=Perm.PRODUCTION_OVERRIDE)
+    require(request, Perm.PRODUCTION_OVERRIDE)
+    refusal = found(selectors.refusal_get, user=request.user, refusal_id=pk, perm=Perm.PRODUCTION_OVERRIDE)
     detail_url = reverse("production:refusal_detail", kwargs={"pk": refusal.pk})
-    form = OverrideForm(_posted(request))
+    form = OverrideForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         qa = User.objects.filter(username=data["qa_username"], is_active=True).first()
@@ -214,9 +204,9 @@ def refusal_override(request, pk):
 
 @login_required
 def calibration_impact(request, pk):
-    _require(request, Perm.PRODUCTION_VIEW)
-    record = _found(selectors.impact_record_get, user=request.user, record_id=pk)
-    since, runs = _found(selectors.calibration_impact, record=record, user=request.user)
+    require(request, Perm.PRODUCTION_VIEW)
+    record = found(selectors.impact_record_get, user=request.user, record_id=pk)
+    since, runs = found(selectors.calibration_impact, record=record, user=request.user)
     return render(request, "production/orders/calibration_impact.html", {
         "record": record, "since": since, "runs": list(runs.select_related("deviation")),
         "can_view_equipment": has_perm(request.user, Perm.EQUIPMENT_VIEW),

@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Q
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
@@ -19,9 +18,10 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from qualiflow.accounts.pages import done, found, posted, require
 from qualiflow.accounts.permissions import has_perm
 from qualiflow.accounts.roles import Perm
-from qualiflow.core.errors import NotFound, QualiflowError
+from qualiflow.core.errors import QualiflowError
 from qualiflow.documents.models import Document
 from qualiflow.org.forms import ReasonForm, ServiceForm, ServiceModelForm, reason_field
 from qualiflow.org.models import Position
@@ -242,22 +242,13 @@ class RequirementChangeForm(ServiceForm, forms.Form):
 # ---- helpers -----------------------------------------------------------------------------------------
 
 
-def _require(request, perm: str) -> None:
-    if not has_perm(request.user, perm):
-        raise PermissionDenied
 
 
-def _posted(request):
-    """The submitted data on POST (even when empty, so an empty form is validated, not shown afresh)."""
-    return request.POST if request.method == "POST" else None
 
 
 def _get(request, getter, **kwargs):
-    _require(request, Perm.TRAINING_VIEW)
-    try:
-        return getter(**kwargs)
-    except NotFound as exc:
-        raise Http404 from exc
+    require(request, Perm.TRAINING_VIEW)
+    return found(getter, **kwargs)
 
 
 def _list_page(request, *, queryset, form, template: str, results_template: str, extra: dict):
@@ -308,9 +299,6 @@ def _graph(*, qualifications, requirements=(), courses_by_qualification=None, po
     return {"categories": [{"name": name} for name in categories], "nodes": list(nodes.values()), "links": links}
 
 
-def _done(request, message: str, url: str):
-    messages.success(request, message)
-    return redirect(url)
 
 
 # ---- qualifications ----------------------------------------------------------------------------------
@@ -322,7 +310,7 @@ def _qualification_url(qualification: Qualification) -> str:
 
 @login_required
 def qualification_list(request):
-    _require(request, Perm.TRAINING_VIEW)
+    require(request, Perm.TRAINING_VIEW)
     form = CatalogueFilterForm(request.GET, kinds=QualificationKind.choices)
     return _list_page(
         request, queryset=selectors.qualification_list(**form.selector_kwargs()), form=form,
@@ -355,8 +343,8 @@ def qualification_detail(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def qualification_create(request):
-    _require(request, Perm.TRAINING_MANAGE)
-    form = QualificationForm(_posted(request))
+    require(request, Perm.TRAINING_MANAGE)
+    form = QualificationForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             qualification = services.qualification_create(
@@ -365,7 +353,7 @@ def qualification_create(request):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Qualification %(code)s created.") % {"code": qualification.code},
+            return done(request, _("Qualification %(code)s created.") % {"code": qualification.code},
                          _qualification_url(qualification))
     return render(request, "training/catalogue/form.html", {
         "form": form, "title": _("New qualification"), "cancel_url": reverse("training:qualification_list"),
@@ -377,8 +365,8 @@ def qualification_create(request):
 @require_http_methods(["GET", "POST"])
 def qualification_edit(request, pk):
     qualification = _get(request, selectors.qualification_get, qualification_id=pk)
-    _require(request, Perm.TRAINING_MANAGE)
-    form = QualificationEditForm(_posted(request), instance=qualification)
+    require(request, Perm.TRAINING_MANAGE)
+    form = QualificationEditForm(posted(request), instance=qualification)
     if request.method == "POST" and form.is_valid():
         data, documents = form.service_data(), form.documents_if_changed()
         if not data and documents is None:
@@ -392,7 +380,7 @@ def qualification_edit(request, pk):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Qualification %(code)s saved.") % {"code": qualification.code},
+            return done(request, _("Qualification %(code)s saved.") % {"code": qualification.code},
                          _qualification_url(qualification))
     return render(request, "training/catalogue/form.html", {
         "form": form, "title": _("Edit %(code)s") % {"code": qualification.code}, "record": qualification,
@@ -405,8 +393,8 @@ def qualification_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def qualification_deactivate(request, pk):
     qualification = _get(request, selectors.qualification_get, qualification_id=pk)
-    _require(request, Perm.TRAINING_MANAGE)
-    form = ReasonForm(_posted(request))
+    require(request, Perm.TRAINING_MANAGE)
+    form = ReasonForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             catalogue_services.qualification_deactivate(
@@ -415,7 +403,7 @@ def qualification_deactivate(request, pk):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Qualification %(code)s deactivated.") % {"code": qualification.code},
+            return done(request, _("Qualification %(code)s deactivated.") % {"code": qualification.code},
                          _qualification_url(qualification))
     return render(request, "training/catalogue/form.html", {
         "form": form, "title": _("Deactivate %(code)s") % {"code": qualification.code}, "record": qualification,
@@ -434,7 +422,7 @@ def _course_url(course: Course) -> str:
 
 @login_required
 def course_list(request):
-    _require(request, Perm.TRAINING_VIEW)
+    require(request, Perm.TRAINING_VIEW)
     form = CatalogueFilterForm(request.GET, kinds=CourseKind.choices)
     return _list_page(
         request, queryset=selectors.course_list(**form.selector_kwargs()), form=form,
@@ -459,8 +447,8 @@ def course_detail(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def course_create(request):
-    _require(request, Perm.TRAINING_MANAGE)
-    form = CourseForm(_posted(request))
+    require(request, Perm.TRAINING_MANAGE)
+    form = CourseForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             course = services.course_create(
@@ -470,7 +458,7 @@ def course_create(request):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Course %(code)s created.") % {"code": course.code}, _course_url(course))
+            return done(request, _("Course %(code)s created.") % {"code": course.code}, _course_url(course))
     return render(request, "training/catalogue/form.html", {
         "form": form, "title": _("New course"), "cancel_url": reverse("training:course_list"),
         "section": _("Courses"), "section_url": reverse("training:course_list"),
@@ -481,8 +469,8 @@ def course_create(request):
 @require_http_methods(["GET", "POST"])
 def course_edit(request, pk):
     course = _get(request, selectors.course_get, course_id=pk)
-    _require(request, Perm.TRAINING_MANAGE)
-    form = CourseEditForm(_posted(request), instance=course)
+    require(request, Perm.TRAINING_MANAGE)
+    form = CourseEditForm(posted(request), instance=course)
     if request.method == "POST" and form.is_valid():
         data, confers = form.service_data(), form.confers_if_changed()
         if not data and confers is None:
@@ -495,7 +483,7 @@ def course_edit(request, pk):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Course %(code)s saved.") % {"code": course.code}, _course_url(course))
+            return done(request, _("Course %(code)s saved.") % {"code": course.code}, _course_url(course))
     return render(request, "training/catalogue/form.html", {
         "form": form, "title": _("Edit %(code)s") % {"code": course.code}, "record": course,
         "cancel_url": _course_url(course), "section": _("Courses"), "section_url": reverse("training:course_list"),
@@ -507,7 +495,7 @@ def course_edit(request, pk):
 
 @login_required
 def curriculum_list(request):
-    _require(request, Perm.TRAINING_VIEW)
+    require(request, Perm.TRAINING_VIEW)
     status = request.GET.get("status", "active")
     search = request.GET.get("q", "")
     curricula = selectors.curriculum_list(search=search, active=STATUS_FILTERS.get(status, True))
@@ -520,8 +508,8 @@ def curriculum_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def curriculum_create(request):
-    _require(request, Perm.TRAINING_MANAGE)
-    form = CurriculumForm(_posted(request))
+    require(request, Perm.TRAINING_MANAGE)
+    form = CurriculumForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             curriculum = catalogue_services.curriculum_create(
@@ -531,7 +519,7 @@ def curriculum_create(request):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Curriculum %(code)s created.") % {"code": curriculum.code},
+            return done(request, _("Curriculum %(code)s created.") % {"code": curriculum.code},
                          reverse("training:curriculum_list"))
     return render(request, "training/catalogue/form.html", {
         "form": form, "title": _("New curriculum"), "cancel_url": reverse("training:curriculum_list"),
@@ -543,8 +531,8 @@ def curriculum_create(request):
 @require_http_methods(["GET", "POST"])
 def curriculum_edit(request, pk):
     curriculum = _get(request, selectors.curriculum_get, curriculum_id=pk)
-    _require(request, Perm.TRAINING_MANAGE)
-    form = CurriculumForm(_posted(request), instance=curriculum)
+    require(request, Perm.TRAINING_MANAGE)
+    form = CurriculumForm(posted(request), instance=curriculum)
     if request.method == "POST" and form.is_valid():
         data, courses = form.service_data(), form.courses_if_changed()
         if not data and courses is None:
@@ -557,7 +545,7 @@ def curriculum_edit(request, pk):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Curriculum %(code)s saved.") % {"code": curriculum.code},
+            return done(request, _("Curriculum %(code)s saved.") % {"code": curriculum.code},
                          reverse("training:curriculum_list"))
     return render(request, "training/catalogue/form.html", {
         "form": form, "title": _("Edit %(code)s") % {"code": curriculum.code}, "record": curriculum,
@@ -571,7 +559,7 @@ def curriculum_edit(request, pk):
 
 @login_required
 def requirement_overview(request):
-    _require(request, Perm.TRAINING_VIEW)
+    require(request, Perm.TRAINING_VIEW)
     return render(request, "training/catalogue/requirement_overview.html", {
         "positions": selectors.position_overview(),
         "capabilities": selectors.capability_overview(),
@@ -588,7 +576,7 @@ def position_requirements(request, pk):
     position = _get(request, selectors.position_get, position_id=pk)
     form = None
     if has_perm(request.user, Perm.TRAINING_MANAGE):
-        form = RequirementForm(_posted(request))
+        form = RequirementForm(posted(request))
     elif request.method == "POST":
         raise PermissionDenied
     if form is not None and request.method == "POST" and form.is_valid():
@@ -601,7 +589,7 @@ def position_requirements(request, pk):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Requirement of %(code)s saved.") % {"code": data["qualification"].code},
+            return done(request, _("Requirement of %(code)s saved.") % {"code": data["qualification"].code},
                          _position_url(position))
     target = selectors.target_requirements(target_kind=TargetKind.POSITION, target_id=position.pk)
     rows = [selectors.RequirementRow(r, _coded_name(position), position) for r in target.requirements]
@@ -622,10 +610,10 @@ def position_requirements(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def capability_requirements(request):
-    _require(request, Perm.TRAINING_VIEW)
+    require(request, Perm.TRAINING_VIEW)
     form = None
     if has_perm(request.user, Perm.TRAINING_MANAGE):
-        form = CapabilityRequirementForm(_posted(request))
+        form = CapabilityRequirementForm(posted(request))
     elif request.method == "POST":
         raise PermissionDenied
     if form is not None and request.method == "POST" and form.is_valid():
@@ -638,7 +626,7 @@ def capability_requirements(request):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Requirement of %(code)s saved.") % {"code": data["qualification"].code},
+            return done(request, _("Requirement of %(code)s saved.") % {"code": data["qualification"].code},
                          reverse("training:capability_requirements"))
     return render(request, "training/catalogue/capability_requirements.html", {
         "capabilities": selectors.capability_overview(), "form": form,
@@ -662,9 +650,9 @@ def _requirement_title(requirement: Requirement) -> str:
 @require_http_methods(["GET", "POST"])
 def requirement_edit(request, pk):
     requirement = _get(request, selectors.requirement_get, requirement_id=pk)
-    _require(request, Perm.TRAINING_MANAGE)
+    require(request, Perm.TRAINING_MANAGE)
     form = RequirementChangeForm(
-        _posted(request), initial={"mandatory": requirement.mandatory, "grace_days": requirement.grace_days}
+        posted(request), initial={"mandatory": requirement.mandatory, "grace_days": requirement.grace_days}
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -677,7 +665,7 @@ def requirement_edit(request, pk):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Requirement of %(code)s saved.") % {"code": requirement.qualification.code},
+            return done(request, _("Requirement of %(code)s saved.") % {"code": requirement.qualification.code},
                          _requirement_return_url(requirement))
     return render(request, "training/catalogue/form.html", {
         "form": form, "title": _("Change requirement"), "intro": _requirement_title(requirement),
@@ -690,8 +678,8 @@ def requirement_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def requirement_remove(request, pk):
     requirement = _get(request, selectors.requirement_get, requirement_id=pk)
-    _require(request, Perm.TRAINING_MANAGE)
-    form = ReasonForm(_posted(request))
+    require(request, Perm.TRAINING_MANAGE)
+    form = ReasonForm(posted(request))
     if request.method == "POST" and form.is_valid():
         back = _requirement_return_url(requirement)
         try:
@@ -701,7 +689,7 @@ def requirement_remove(request, pk):
         except QualiflowError as exc:
             form.add_service_error(exc)
         else:
-            return _done(request, _("Requirement of %(code)s removed.") % {"code": requirement.qualification.code}, back)
+            return done(request, _("Requirement of %(code)s removed.") % {"code": requirement.qualification.code}, back)
     return render(request, "training/catalogue/form.html", {
         "form": form, "title": _("Remove requirement"), "intro": _requirement_title(requirement),
         "cancel_url": _requirement_return_url(requirement), "submit": _("Remove"), "danger": True,

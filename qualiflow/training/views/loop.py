@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from qualiflow.accounts.pages import posted, require
 from qualiflow.accounts.permissions import has_perm
 from qualiflow.accounts.roles import Perm
 from qualiflow.core.errors import NotFound, QualiflowError
@@ -229,14 +230,8 @@ class CertificateForm(ServiceForm, forms.Form):
 # ---- helpers -----------------------------------------------------------------------------------------
 
 
-def _require(request, perm: str) -> None:
-    if not has_perm(request.user, perm):
-        raise PermissionDenied
 
 
-def _posted(request):
-    """The submitted data on POST (even when empty, so an empty form is validated, not shown afresh)."""
-    return request.POST if request.method == "POST" else None
 
 
 def _load(getter, **kwargs):
@@ -268,7 +263,7 @@ def assignment_list(request):
     form = AssignmentFilterForm(request.GET)
     filters = form.selector_kwargs()
     if not filters["mine"]:
-        _require(request, Perm.TRAINING_VIEW)
+        require(request, Perm.TRAINING_VIEW)
     assignments = _load(selectors.assignment_list, user=request.user, **filters)
     return render(request, "training/loop/assignment_list.html", {
         "form": form, "page": Paginator(assignments, PAGE_SIZE).get_page(request.GET.get("page")),
@@ -280,8 +275,8 @@ def assignment_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def assignment_create(request):
-    _require(request, Perm.TRAINING_MANAGE)
-    form = AssignmentForm(_posted(request), user=request.user)
+    require(request, Perm.TRAINING_MANAGE)
+    form = AssignmentForm(posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -302,9 +297,9 @@ def assignment_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def assignment_cancel(request, pk):
-    _require(request, Perm.TRAINING_MANAGE)
+    require(request, Perm.TRAINING_MANAGE)
     assignment = _load(selectors.assignment_get, user=request.user, assignment_id=pk)
-    form = ReasonOnlyForm(_posted(request))
+    form = ReasonOnlyForm(posted(request))
     back = reverse("training:assignment_list") + "?scope=all"
     if request.method == "POST" and form.is_valid():
         try:
@@ -340,8 +335,8 @@ def session_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_create(request):
-    _require(request, Perm.TRAINING_MANAGE)
-    form = SessionForm(_posted(request), user=request.user)
+    require(request, Perm.TRAINING_MANAGE)
+    form = SessionForm(posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         reason = data.pop("reason")
@@ -380,7 +375,7 @@ def session_detail(request, pk):
 @login_required
 @require_POST
 def session_enrol(request, pk):
-    _require(request, Perm.TRAINING_MANAGE)
+    require(request, Perm.TRAINING_MANAGE)
     session = _load(selectors.session_get, user=request.user, session_id=pk)
     form = EnrolForm(request.POST, user=request.user)
     if form.is_valid():
@@ -399,7 +394,7 @@ def session_enrol(request, pk):
 @require_http_methods(["GET", "POST"])
 def attendance_edit(request, pk, attendance_pk):
     """One trainee's attendance, practical sign-off, skill level and assessment scores."""
-    _require(request, Perm.TRAINING_MANAGE)
+    require(request, Perm.TRAINING_MANAGE)
     session = _load(selectors.session_get, user=request.user, session_id=pk)
     attendance = _load(selectors.attendance_get, session=session, attendance_id=attendance_pk)
     action = request.POST.get("action") if request.method == "POST" else None
@@ -461,9 +456,9 @@ def session_complete(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_cancel(request, pk):
-    _require(request, Perm.TRAINING_MANAGE)
+    require(request, Perm.TRAINING_MANAGE)
     session = _load(selectors.session_get, user=request.user, session_id=pk)
-    form = ReasonOnlyForm(_posted(request))
+    form = ReasonOnlyForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.session_cancel(session=session, by=request.user, reason=form.cleaned_data["reason"])
@@ -489,7 +484,7 @@ def my_records(request):
 @require_http_methods(["GET", "POST"])
 def record_sign(request, pk):
     record = _load(selectors.my_record_get, user=request.user, record_id=pk)
-    form = SignRecordForm(_posted(request))
+    form = SignRecordForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.record_sign_trainee(record=record, signer=request.user, password=form.cleaned_data["password"],
@@ -523,7 +518,7 @@ def effectiveness_list(request):
 @require_http_methods(["GET", "POST"])
 def effectiveness_evaluate(request, pk):
     check = _load(selectors.effectiveness_check_get, user=request.user, check_id=pk)
-    form = EvaluateForm(_posted(request))
+    form = EvaluateForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -553,7 +548,7 @@ def certificate_upload(request, employee_pk):
     employee = _load(employee_for_training, user=request.user, employee_id=employee_pk)
     if not has_perm(request.user, Perm.TRAINING_MANAGE, employee):
         raise PermissionDenied
-    form = CertificateForm(_posted(request), request.FILES if request.method == "POST" else None)
+    form = CertificateForm(posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         reason = data.pop("reason")
