@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -21,10 +21,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from qualiflow.accounts.pages import posted
+from qualiflow.accounts.pages import found, posted
 from qualiflow.accounts.permissions import has_perm
 from qualiflow.accounts.roles import Perm
-from qualiflow.core.errors import NotFound, QualiflowError
+from qualiflow.core.errors import QualiflowError
 from qualiflow.org.forms import local_name
 
 from . import selectors, services
@@ -60,20 +60,14 @@ def _fragment(request) -> bool:
 
 def _equipment(request, pk, perm: str = Perm.EQUIPMENT_VIEW) -> Equipment:
     _require(request, Perm.EQUIPMENT_VIEW)
-    try:
-        equipment = selectors.equipment_get(user=request.user, equipment_id=pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    equipment = found(selectors.equipment_get, user=request.user, equipment_id=pk)
     _require(request, perm, equipment)
     return equipment
 
 
 def _record(request, record_pk, perm: str = Perm.EQUIPMENT_VIEW) -> EquipmentRecord:
     _require(request, Perm.EQUIPMENT_VIEW)
-    try:
-        record = selectors.record_get(user=request.user, record_id=record_pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    record = found(selectors.record_get, user=request.user, record_id=record_pk)
     _require(request, perm, record.equipment)
     return record
 
@@ -267,10 +261,7 @@ def class_create(request):
 @require_http_methods(["GET", "POST"])
 def class_edit(request, class_pk):
     _require(request, Perm.EQUIPMENT_MANAGE)
-    try:
-        equipment_class: EquipmentClass = selectors.equipment_class_get(class_id=class_pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    equipment_class: EquipmentClass = found(selectors.equipment_class_get, class_id=class_pk)
     form = EquipmentClassEditForm(posted(request), instance=equipment_class)
     if request.method == "POST" and form.is_valid():
         data = form.service_data()
@@ -314,10 +305,7 @@ def plan_create(request, pk):
 @require_http_methods(["GET", "POST"])
 def plan_edit(request, pk, plan_pk):
     equipment = _equipment(request, pk, Perm.EQUIPMENT_MANAGE)
-    try:
-        plan = selectors.plan_get(equipment=equipment, plan_id=plan_pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    plan = found(selectors.plan_get, equipment=equipment, plan_id=plan_pk)
     form = PlanEditForm(posted(request), instance=plan)
     if request.method == "POST" and form.is_valid():
         data = form.service_data()

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from openpyxl import Workbook
 
-from qualiflow.accounts.pages import posted
+from qualiflow.accounts.pages import found, posted
 from qualiflow.accounts.permissions import has_perm
 from qualiflow.accounts.roles import Perm
-from qualiflow.core.errors import NotFound, QualiflowError
+from qualiflow.core.errors import QualiflowError
 from qualiflow.org.forms import local_name
 
 from . import selectors, services
@@ -53,10 +53,7 @@ def _require(request, perm: str, event: QualityEvent | None = None) -> None:
 
 def _event(request, pk) -> QualityEvent:
     _require(request, Perm.QUALITY_VIEW)
-    try:
-        return selectors.event_get(user=request.user, event_id=pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    return found(selectors.event_get, user=request.user, event_id=pk)
 
 
 def _detail_url(event: QualityEvent) -> str:

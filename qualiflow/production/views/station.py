@@ -7,16 +7,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from qualiflow.accounts.pages import found
 from qualiflow.accounts.permissions import has_perm
 from qualiflow.accounts.roles import Perm
-from qualiflow.core.errors import NotFound, QualiflowError
+from qualiflow.core.errors import QualiflowError
 from qualiflow.people.models import Employee
 
 from ..forms.station import ScanForm, TrackOutForm
@@ -79,10 +79,7 @@ def station(request):
 @require_http_methods(["GET", "POST"])
 def station_track_out(request, pk):
     _require(request)
-    try:
-        run = selectors.run_get(user=None, run_id=pk)
-    except NotFound as exc:
-        raise Http404 from exc
+    run = found(selectors.run_get, user=None, run_id=pk)
     if not has_perm(request.user, Perm.PRODUCTION_EXECUTE, place_of(run.step.work_order.line)):
         raise PermissionDenied
     station_name = (request.GET.get("station") or "").strip()[:100]
