@@ -4,17 +4,13 @@ maintenance user."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.utils import timezone, translation
+from equipment_helpers import DAY
 
 from qualiflow.accounts.roles import Role
 from qualiflow.equipment import services
 from qualiflow.training import services as training
-
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-DAY = dt.timedelta(days=1)
 
 
 @pytest.fixture(autouse=True)

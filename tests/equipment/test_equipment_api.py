@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import DAY
+from equipment_helpers import DAY
 
 from qualiflow.accounts import services as account_services
 from qualiflow.audit.models import AuditEntry

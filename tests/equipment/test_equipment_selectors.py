@@ -4,7 +4,7 @@ computed filters, and the last passing calibration."""
 from __future__ import annotations
 
 import pytest
-from conftest import DAY
+from equipment_helpers import DAY
 
 from qualiflow.accounts.roles import Role, ScopeKind
 from qualiflow.core.errors import NotFound

@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from conftest import DAY, PDF
 from django.core.files.uploadedfile import SimpleUploadedFile
+from equipment_helpers import DAY, PDF
 
 from qualiflow.accounts.roles import Role, ScopeKind
 from qualiflow.audit.models import AuditEntry

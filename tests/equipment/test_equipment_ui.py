@@ -7,9 +7,9 @@ import io
 import zoneinfo
 
 import pytest
-from conftest import DAY, PDF
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from equipment_helpers import DAY, PDF
 from openpyxl import load_workbook
 
 from qualiflow.equipment import services
