@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "qualiflow.equipment",
     "qualiflow.quality",
     "qualiflow.production",
+    "qualiflow.automation",
+    "qualiflow.scim",
+    "qualiflow.imports",
     "qualiflow.shell",
     "qualiflow.demo",
 ]
@@ -169,6 +172,15 @@ QUALIFLOW_BASE_URL = os.environ.get("QUALIFLOW_BASE_URL", "http://127.0.0.1:8000
 # `qualiflow worker` runs these management commands once a day at this time (UTC, HH:MM).
 QUALIFLOW_DAILY_AT = os.environ.get("QUALIFLOW_DAILY_AT", "02:00")
 QUALIFLOW_DAILY_JOBS = ["training_daily"]
+# Work the worker does continuously, every poll (dotted paths of functions `run_once() -> int`, the number of
+# items handled): event delivery to webhooks / NATS, automation rules, background import batches.
+QUALIFLOW_WORKER_LOOPS = [
+    "qualiflow.integration.dispatch.run_once",
+    "qualiflow.automation.engine.run_once",
+    "qualiflow.imports.worker.run_once",
+]
+# NATS JetStream delivery is on when this is set (e.g. nats://127.0.0.1:4222).
+QUALIFLOW_NATS_URL = os.environ.get("QUALIFLOW_NATS_URL", "")
 
 LOGGING = {
     "version": 1,

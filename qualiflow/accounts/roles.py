@@ -32,6 +32,10 @@ class Perm:
     PRODUCTION_EXECUTE = "production.execute"  # the shop-floor station: track in and out
     PRODUCTION_OVERRIDE = "production.override"  # the supervisor's signature on an override of the gate
     PRODUCTION_EXPORT = "production.export"  # signed device history records
+    INTEGRATION_VIEW = "integration.view"  # webhooks, deliveries, automation rules and firings, import batches
+    INTEGRATION_MANAGE = "integration.manage"  # edit webhooks and rules, redeliver
+    INTEGRATION_IMPORT = "integration.import"  # run, commit and roll back legacy imports
+    INTEGRATION_PROVISION = "integration.provision"  # SCIM 2.0: provision and deprovision people
     ACCOUNTS_MANAGE = "accounts.manage"
     ESIGN = "accounts.esign"
 
@@ -52,13 +56,14 @@ class Role(models.TextChoices):
 
 
 _READ_ALL = {Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.TRAINING_VIEW, Perm.DOCUMENTS_VIEW, Perm.AUDIT_VIEW, Perm.AUDIT_EXPORT,
-             Perm.EQUIPMENT_VIEW, Perm.QUALITY_VIEW, Perm.PRODUCTION_VIEW}
+             Perm.EQUIPMENT_VIEW, Perm.QUALITY_VIEW, Perm.PRODUCTION_VIEW, Perm.INTEGRATION_VIEW}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SYSTEM_ADMIN: ALL_PERMISSIONS,
     Role.HR_ADMIN: frozenset(
         {Perm.ORG_VIEW, Perm.ORG_MANAGE, Perm.PEOPLE_VIEW, Perm.PEOPLE_MANAGE, Perm.PEOPLE_VIEW_SENSITIVE,
-         Perm.TRAINING_VIEW, Perm.TRAINING_MANAGE, Perm.DOCUMENTS_VIEW, Perm.AUDIT_VIEW, Perm.ESIGN}
+         Perm.TRAINING_VIEW, Perm.TRAINING_MANAGE, Perm.DOCUMENTS_VIEW, Perm.AUDIT_VIEW, Perm.ESIGN,
+         Perm.INTEGRATION_VIEW, Perm.INTEGRATION_IMPORT}
     ),
     Role.TRAINING_COORDINATOR: frozenset(
         {Perm.ORG_VIEW, Perm.PEOPLE_VIEW, Perm.TRAINING_VIEW, Perm.TRAINING_MANAGE, Perm.DOCUMENTS_VIEW, Perm.ESIGN}
@@ -80,7 +85,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # An ERP / MES: master data in, work orders in, track-ins from its terminals.
     Role.INTEGRATION: frozenset({Perm.ORG_VIEW, Perm.ORG_MANAGE, Perm.PEOPLE_VIEW, Perm.PEOPLE_MANAGE,
                                  Perm.PRODUCTION_VIEW, Perm.PRODUCTION_MANAGE, Perm.PRODUCTION_EXECUTE,
-                                 Perm.EQUIPMENT_VIEW}),
+                                 Perm.EQUIPMENT_VIEW, Perm.INTEGRATION_PROVISION}),
 }
 
 

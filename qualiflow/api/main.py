@@ -20,10 +20,13 @@ from qualiflow.accounts import api as accounts_api
 from qualiflow.accounts.api_auth import NotAuthenticated, requires
 from qualiflow.accounts.roles import Perm
 from qualiflow.audit import api as audit_api
+from qualiflow.automation import api as automation_api
 from qualiflow.core.api import ApiErrorCode, validation_failure
 from qualiflow.core.errors import Conflict, CoreErrorCode, NotFound, QualiflowError
 from qualiflow.documents import api as documents_api
 from qualiflow.equipment import api as equipment_api
+from qualiflow.imports import api as imports_api
+from qualiflow.integration import api as integration_api
 from qualiflow.org import api as org_api
 from qualiflow.people import api as people_api
 from qualiflow.production import api as production_api
@@ -52,6 +55,9 @@ api.add_router("/documents", documents_api.router)
 api.add_router("/equipment", equipment_api.router)
 api.add_router("/quality", quality_api.router)
 api.add_router("/production", production_api.router)
+api.add_router("/integration", integration_api.router)
+api.add_router("/automation", automation_api.router)
+api.add_router("/imports", imports_api.router)
 
 
 class MethodNotAllowed(QualiflowError):
