@@ -7,6 +7,8 @@ import importlib
 
 BENCHMARKS = {
     "audit": "qualiflow.bench.audit",
+    "events": "qualiflow.bench.events",
+    "import": "qualiflow.bench.imports",
     "qualification": "qualiflow.bench.qualification",
     "trackin": "qualiflow.bench.trackin",
 }
