@@ -11,6 +11,7 @@ class TrainingErrorCode(StrEnum):
     COURSE_INVALID = "training.course_invalid"
     NOT_HELD = "training.not_held"
     REQUIREMENT_TARGET_INVALID = "training.requirement_target_invalid"
+    REQUIREMENT_TARGET_LOCKED = "training.requirement_target_locked"
     SIGNATURE_INCOMPLETE = "training.signature_incomplete"
     OUT_OF_SCOPE = "training.out_of_scope"
     DOCUMENT_INACTIVE = "training.document_inactive"

@@ -155,6 +155,42 @@ def test_copy_leaves_out_requirements_on_qualifications_no_longer_in_use(routing
     assert selectors.operation_requirements([operation.pk]) == {operation.pk: []}
 
 
+def test_training_cannot_change_what_an_approved_routings_operation_requires(routing_approved,
+                                                                             operation_qualifications):
+    """The requirements are part of the signed routing: training's own paths (the requirement editor and
+    `PUT /training/requirements/operation/{id}`) refuse them, and write nothing."""
+    sealing = routing_approved.operations.get(sequence=30)
+    requirement = Requirement.objects.get(target_kind=TargetKind.OPERATION, target_id=sealing.pk)
+    before = _written()
+    message = ("The operation belongs to version 1 of the routing of IS-20, which is Approved: "
+               "change its requirements in a new version of the routing.")
+    with pytest.raises(ValidationFailed) as exc:
+        training_catalogue.requirements_replace(
+            target_kind=TargetKind.OPERATION, target_id=sealing.pk,
+            items=[RequirementItem(operation_qualifications[10])], reason="add assembly")
+    assert _refused(exc, "training.requirement_target_locked") == {"target_id": [message]}
+    with pytest.raises(ValidationFailed) as exc:
+        training_catalogue.requirement_remove(requirement=requirement, reason="not needed")
+    assert _refused(exc, "training.requirement_target_locked") == {"target_id": [message]}
+    assert _written() == before
+    # Asking for what is already required changes nothing and is not refused.
+    kept = training_catalogue.requirements_replace(
+        target_kind=TargetKind.OPERATION, target_id=sealing.pk,
+        items=[RequirementItem(operation_qualifications[30])], reason="confirm")
+    assert kept == [requirement]
+    assert _written() == before
+
+
+def test_training_may_change_what_a_draft_routings_operation_requires(routing_approved, operation_qualifications):
+    draft = catalogue.routing_copy(routing=routing_approved, reason="revision")
+    sealing = draft.operations.get(sequence=30)
+    training_catalogue.requirements_replace(
+        target_kind=TargetKind.OPERATION, target_id=sealing.pk,
+        items=[RequirementItem(operation_qualifications[10])], reason="assembly too")
+    assert list(Requirement.objects.filter(target_kind=TargetKind.OPERATION, target_id=sealing.pk)
+                .values_list("qualification__code", flat=True)) == ["Q-ASM"]
+
+
 # ---- operations --------------------------------------------------------------------------------------
 
 

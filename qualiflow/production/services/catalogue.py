@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NoReturn
+from uuid import UUID
 
 from django.db import transaction
 from django.db.models import Max
@@ -155,6 +156,21 @@ def refuse_not_draft(routing: Routing) -> None:
     else:
         return
     _refuse("__all__", message % {"version": routing.version}, ProductionErrorCode.ROUTING_NOT_DRAFT)
+
+
+def operation_requirements_lock(operation_id: UUID) -> str | None:
+    """Why the qualifications an operation requires may not change through training now (registered with
+    training as the guard of operation targets): they are part of the routing and change with it."""
+    row = Operation.objects.filter(pk=operation_id).values("routing__status", "routing__version",
+                                                            "routing__product__code").first()
+    if row is None:
+        return str(_("This operation does not exist."))
+    if row["routing__status"] == RoutingStatus.DRAFT:
+        return None
+    return str(_("The operation belongs to version %(version)s of the routing of %(product)s, which is %(status)s: "
+                 "change its requirements in a new version of the routing.") % {
+        "version": row["routing__version"], "product": row["routing__product__code"],
+        "status": RoutingStatus(row["routing__status"]).label})
 
 
 def _new_version(product: Product, notes: str) -> Routing:

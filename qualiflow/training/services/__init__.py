@@ -7,7 +7,7 @@ a user passed as `by` must hold `training.manage` over the employee concerned.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 from uuid import UUID
@@ -156,6 +156,24 @@ def course_create(
     return course
 
 
+# Some requirement targets belong to records of a higher layer with their own change control (a production
+# operation is part of a routing that is approved with an e-signature). That layer registers a guard per
+# target kind: given the target id, it returns why the target's requirements may not change now, or None.
+RequirementTargetGuard = Callable[[UUID], str | None]
+_requirement_target_guards: dict[str, RequirementTargetGuard] = {}
+
+
+def requirement_target_guard_register(target_kind: str, guard: RequirementTargetGuard) -> None:
+    _requirement_target_guards[target_kind] = guard
+
+
+def refuse_locked_target(target_kind: str, target_id: UUID | None) -> None:
+    guard = _requirement_target_guards.get(target_kind)
+    message = guard(target_id) if guard is not None and target_id is not None else None
+    if message:
+        _refuse("target_id", message, TrainingErrorCode.REQUIREMENT_TARGET_LOCKED)
+
+
 @transaction.atomic
 def requirement_set(
     *,
@@ -197,6 +215,7 @@ def requirement_set(
         )
     elif (requirement.mandatory, requirement.grace_days) == (mandatory, grace_days):
         return requirement
+    refuse_locked_target(target_kind, target_id)
     requirement.mandatory = mandatory
     requirement.grace_days = grace_days
     full_clean(requirement)

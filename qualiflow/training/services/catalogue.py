@@ -41,6 +41,7 @@ from . import (
     _qualification_payload,
     _refuse,
     _refuse_inactive,
+    refuse_locked_target,
     requirement_set,
 )
 
@@ -277,6 +278,7 @@ def requirement_remove(*, requirement: Requirement, by=None, reason: str = "") -
     reason = require_reason(Requirement, reason)
     _authorize(by)
     requirement = Requirement.objects.select_for_update().select_related("qualification").get(pk=requirement.pk)
+    refuse_locked_target(requirement.target_kind, requirement.target_id)
     subject = f"training/requirement/{requirement.pk}"
     payload = _requirement_payload(requirement)
     with context.acting(reason=reason):
