@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qualiflow.audit.tracking import AuditedModel
 from qualiflow.documents.models import Document
@@ -49,7 +50,7 @@ class Product(AuditedModel):
 
 class RoutingStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    APPROVED = "approved", _("Approved")
+    APPROVED = "approved", pgettext_lazy("routing status", "Approved")
     RETIRED = "retired", _("Retired")
 
 

@@ -4,6 +4,7 @@ deviation for every controlled override; the quality loop (CAPA) extends these r
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qualiflow.audit.tracking import AuditedModel
 from qualiflow.org.models import Site
@@ -17,7 +18,7 @@ class QualityEventKind(models.TextChoices):
 
 
 class QualityEventStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("quality event status", "Open")
     CLOSED = "closed", _("Closed")
 
 

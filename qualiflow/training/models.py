@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qualiflow.audit.tracking import AuditedModel
 from qualiflow.documents.models import Document, DocumentRevision
@@ -492,7 +493,7 @@ class AssignmentReason(models.TextChoices):
 
 
 class AssignmentStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("assignment status", "Open")
     COMPLETED = "completed", _("Completed")
     RETIRED = "retired", _("No longer needed")
     CANCELLED = "cancelled", _("Cancelled")
