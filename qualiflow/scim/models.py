@@ -36,3 +36,21 @@ class ScimGroupMembership(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.group.display_name}: {self.user.username}"
+
+
+class ScimAccount(AuditedModel):
+    """What a SCIM client said about a login that Qualiflow's records have no place for: whether the one
+    e-mail address and phone number it keeps were sent as primary (echoed back as sent)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scim_account", verbose_name=_("user")
+    )
+    email_primary = models.BooleanField(_("e-mail sent as primary"), null=True, blank=True)
+    phone_primary = models.BooleanField(_("phone number sent as primary"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SCIM account")
+        verbose_name_plural = _("SCIM accounts")
+
+    def __str__(self) -> str:
+        return self.user.username

@@ -40,6 +40,7 @@ def user_resource(user: User, locate: Locator):
         manager_id = str(employee.manager.user_id)
         manager = Manager(value=manager_id, ref=locate("Users", manager_id))
     groups = selectors.user_groups(user)
+    account = selectors.scim_account(user)
     resource = UserModel(
         id=str(user.pk),
         external_id=(employee.external_refs or {}).get(SOURCE),
@@ -53,8 +54,9 @@ def user_resource(user: User, locate: Locator):
             family_name=employee.family_name, given_name=employee.given_name, latin_name=employee.latin_name
         ),
         active=user.is_active,
-        emails=[UserModel.Emails(value=employee.email, type=WORK, primary=True)] if employee.email else None,
-        phone_numbers=[UserModel.PhoneNumbers(value=employee.phone, type=WORK, primary=True)] if employee.phone else None,
+        emails=[UserModel.Emails(value=employee.email, type=WORK, primary=account.email_primary)] if employee.email else None,
+        phone_numbers=[UserModel.PhoneNumbers(
+            value=employee.phone, type=WORK, primary=account.phone_primary)] if employee.phone else None,
         groups=[
             UserModel.Groups(value=str(group.pk), ref=locate("Groups", str(group.pk)), display=group.display_name)
             for group in groups

@@ -24,7 +24,7 @@ from .domain.attributes import (
     key,
 )
 from .errors import ScimError, ScimType
-from .models import ScimGroup
+from .models import ScimAccount, ScimGroup
 
 _NOTHING = Q(pk__in=[])
 _STRING_LOOKUPS = {"eq": "iexact", "co": "icontains", "sw": "istartswith", "ew": "iendswith",
@@ -66,6 +66,11 @@ def group_members(group: ScimGroup) -> list[User]:
 
 def user_groups(user: User) -> list[ScimGroup]:
     return list(ScimGroup.objects.filter(memberships__user=user).order_by("display_name"))
+
+
+def scim_account(user: User) -> ScimAccount:
+    """The SCIM bookkeeping of a login (unsaved and empty for a login no SCIM client has written yet)."""
+    return ScimAccount.objects.filter(user=user).first() or ScimAccount(user=user)
 
 
 def filtered_users(filter_text: str | None, *, sort_by: str | None = None, descending: bool = False) -> QuerySet[User]:

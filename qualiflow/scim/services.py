@@ -27,7 +27,7 @@ from qualiflow.people.services import employee_create, employee_deactivate, empl
 from . import selectors
 from .domain.mapping import GroupState, UserState
 from .errors import ScimError, ScimType
-from .models import ScimGroup, ScimGroupMembership
+from .models import ScimAccount, ScimGroup, ScimGroupMembership
 from .representations import SOURCE
 
 DEFAULT_DEPARTMENT_SETTING = "QUALIFLOW_SCIM_DEFAULT_DEPARTMENT"
@@ -85,6 +85,20 @@ def _today(department: Department) -> dt.date:
     return timezone.localdate(timezone=zoneinfo.ZoneInfo(department.site.time_zone))
 
 
+def _record_account(user: User, state: UserState) -> bool:
+    """Keep what the client said about the primary flags; True when it changed."""
+    account = ScimAccount.objects.filter(user=user).first() or ScimAccount(user=user)
+    wanted = {"email_primary": state.email_primary if state.email else None,
+              "phone_primary": state.phone_primary if state.phone else None}
+    if account.pk and all(getattr(account, name) == value for name, value in wanted.items()):
+        return False
+    for name, value in wanted.items():
+        setattr(account, name, value)
+    with context.acting(reason=_reason()):
+        account.save()
+    return True
+
+
 def _external_refs(current: dict[str, Any] | None, external_id: str | None) -> dict[str, Any]:
     refs = dict(current or {})
     if external_id:
@@ -127,6 +141,7 @@ def user_provision(*, state: UserState) -> User:
     else:
         data["external_refs"] = _external_refs(existing.external_refs, state.external_id)
         employee = employee_update(employee=existing, data=data, reason=_reason())
+    _record_account(user, state)
     events.emit("scim.user.provisioned", f"user/{user.pk}", {
         "username": user.username, "employee_id": employee.pk, "adopted": existing is not None})
     return user
@@ -166,7 +181,8 @@ def user_replace(*, user: User, state: UserState) -> User:
             _sync_roles([user])
     if changed:
         employee_update(employee=employee, data=changed, reason=_reason())
-    if changed or changed_account:
+    flags_changed = _record_account(user, state)
+    if changed or changed_account or flags_changed:
         events.emit("scim.user.updated", f"user/{user.pk}", {
             "username": user.username, "fields": sorted({*changed, *changed_account})})
     return user

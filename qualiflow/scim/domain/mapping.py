@@ -28,6 +28,8 @@ class UserState:
     active: bool | None
     email: str
     phone: str
+    email_primary: bool | None
+    phone_primary: bool | None
     external_id: str | None
     employee_number: str | None
     department: str | None
@@ -41,13 +43,14 @@ class GroupState:
     member_ids: tuple[str, ...]
 
 
-def _single_contact(entries: list[Any] | None, attribute: str) -> str:
+def _single_contact(entries: list[Any] | None, attribute: str) -> tuple[str, bool | None]:
+    """(value, primary as sent) of the one work entry."""
     values = [entry for entry in entries or [] if entry.value]
     if not values:
-        return ""
+        return "", None
     if len(values) > 1 or any(entry.type and str(entry.type).lower() != WORK for entry in values):
         raise ContactRefused(attribute)
-    return values[0].value.strip()
+    return values[0].value.strip(), values[0].primary
 
 
 def user_state(resource: Any) -> UserState:
@@ -55,13 +58,17 @@ def user_state(resource: Any) -> UserState:
     extension = resource[EnterpriseUser] or EnterpriseUser()
     manager = extension.manager
     name = resource.name
+    email, email_primary = _single_contact(resource.emails, "emails")
+    phone, phone_primary = _single_contact(resource.phone_numbers, "phoneNumbers")
     return UserState(
         user_name=(resource.user_name or "").strip(),
         family_name=((name.family_name if name else None) or "").strip(),
         given_name=((name.given_name if name else None) or "").strip(),
         active=resource.active,
-        email=_single_contact(resource.emails, "emails"),
-        phone=_single_contact(resource.phone_numbers, "phoneNumbers"),
+        email=email,
+        phone=phone,
+        email_primary=email_primary,
+        phone_primary=phone_primary,
         external_id=resource.external_id or None,
         employee_number=(extension.employee_number or "").strip() or None,
         department=(extension.department or "").strip() or None,
