@@ -185,7 +185,7 @@ def _do(step: planning.Step, item: dict[str, Any], rule: AutomationRule, event: 
             return {"user": user.username, "status": "nothing", "message": _("Already notified.")}
         return {"user": user.username, "notification_id": str(sent.pk)}
     suspension = qualification_suspend(
-        employee=item["employee"], qualification=item["qualification"], end=item["end"],
+        employee=item["employee"], qualification=item["qualification"], start=item["start"], end=item["end"],
         reason=_suspension_reason(rule, event, approval),
     )
     return {"suspension_id": str(suspension.pk), "employee_id": str(item["employee"].pk),

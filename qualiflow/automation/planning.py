@@ -299,7 +299,7 @@ def _suspend(action: spec.Action, cloud: dict[str, Any], rule: AutomationRule, e
         _("Suspend %(qualification)s of %(employee)s (%(number)s) until %(day)s.") % {**values, "day": end.date().isoformat()}
         if end else _("Suspend %(qualification)s of %(employee)s (%(number)s) until lifted.") % values
     )
-    step.work.append({"employee": employee, "qualification": qualification, "end": end})
+    step.work.append({"employee": employee, "qualification": qualification, "start": now, "end": end})
     return step
 
 
