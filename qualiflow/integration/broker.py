@@ -37,6 +37,10 @@ def subject_for(event_type: str) -> str:
     return f"{subject_prefix()}.{event_type}"
 
 
+async def _ignore(error: Exception) -> None:
+    pass
+
+
 class _Broker:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -56,10 +60,12 @@ class _Broker:
 
     async def jetstream(self):
         key = (settings.QUALIFLOW_NATS_URL, stream_name(), subject_prefix())
-        if self._client is not None and (self._key != key or self._client.is_closed):
+        if self._client is not None and (self._key != key or not self._client.is_connected):
             await self.close()
         if self._client is None:
-            client = await nats.connect(key[0], connect_timeout=CONNECT_TIMEOUT, allow_reconnect=False)
+            # One try per round (the deliveries back off instead), and faults are reported on them, not logged.
+            client = await nats.connect(key[0], connect_timeout=CONNECT_TIMEOUT, allow_reconnect=False,
+                                        max_reconnect_attempts=1, reconnect_time_wait=0, error_cb=_ignore)
             js = client.jetstream()
             try:
                 await js.stream_info(key[1])
