@@ -86,8 +86,8 @@ def build(plant, *, now: dt.datetime | None = None, number: str = "WO-0001") -> 
             as_found="+0.2 °C", as_left="+0.1 °C", certificate_number="CAL-2026-0042")
         product = Product.objects.create(code="P-IS-01", name="一次性输液器", name_en="Infusion set", model="IS-20",
                                          device_class=DeviceClass.II)
-        routing = Routing.objects.create(product=product, version=1, status=RoutingStatus.APPROVED,
-                                         effective_from=now - dt.timedelta(days=60), approved_at=now - dt.timedelta(days=60))
+        # A draft while its operations and their requirements are set up; approved (backdated) below.
+        routing = Routing.objects.create(product=product, version=1, status=RoutingStatus.DRAFT)
         assemble = Operation.objects.create(
             routing=routing, sequence=10, name="组装", name_en="Assembly", work_center=center, standard_minutes=2,
             work_instruction=wi,
@@ -97,6 +97,10 @@ def build(plant, *, now: dt.datetime | None = None, number: str = "WO-0001") -> 
             equipment_class=steriliser_class)
     training_services.requirement_set(qualification=assembly, target_kind=TargetKind.OPERATION, target_id=assemble.pk, reason=REASON)
     training_services.requirement_set(qualification=eo, target_kind=TargetKind.OPERATION, target_id=sterilise.pk, reason=REASON)
+    with context.acting(reason=REASON):
+        routing.status, routing.effective_from = RoutingStatus.APPROVED, now - dt.timedelta(days=60)
+        routing.approved_at = routing.effective_from
+        routing.save()
     work_order = orders.work_order_create(
         number=number, product=product, routing=routing, line=plant.line_a, quantity=10, lot_number="L2026-001",
         planned_start=now, planned_end=now + dt.timedelta(hours=8), reason=REASON)

@@ -219,9 +219,8 @@ def _catalogue(rng: random.Random, args: argparse.Namespace) -> Catalogue:
             products[variant] = Product.objects.create(
                 code=f"P-IS-{variant}", name=f"一次性输液器 ({variant})", name_en=f"Infusion set ({variant})",
                 model="IS-20", device_class=DeviceClass.II)
-            routings[variant] = Routing.objects.create(
-                product=products[variant], version=1, status=RoutingStatus.APPROVED, effective_from=now - 60 * DAY,
-                approved_at=now - 60 * DAY)
+            # Drafts while their operations' requirements are set; approved (backdated) below.
+            routings[variant] = Routing.objects.create(product=products[variant], version=1, status=RoutingStatus.DRAFT)
             gated = variant == "gated"
             operations[variant] = (
                 Operation.objects.create(
@@ -238,6 +237,11 @@ def _catalogue(rng: random.Random, args: argparse.Namespace) -> Catalogue:
                                           target_id=assemble.pk, reason=REASON)
     training_services.requirement_set(qualification=qualifications[EO_QUALIFICATION], target_kind=TargetKind.OPERATION,
                                       target_id=sterilise.pk, reason=REASON)
+    with context.acting(reason=REASON):
+        for routing in routings.values():
+            routing.status, routing.effective_from, routing.approved_at = (
+                RoutingStatus.APPROVED, now - 60 * DAY, now - 60 * DAY)
+            routing.save()
     return Catalogue(now, lines, site, department, qualifications, courses, wi, wi_revisions, sops, assets, routings,
                      products)
 
