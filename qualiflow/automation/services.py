@@ -92,9 +92,15 @@ def describe(exc: ConditionError) -> str:
     return str(_MESSAGES[exc.code]) % {"where": exc.where, **params}
 
 
+class DefinitionInvalid(ValidationFailed):
+    """A rule's triggers, condition or actions do not parse: the request itself is wrong (400)."""
+
+    status = 400
+
+
 def refuse(part: str, problem: str) -> NoReturn:
     message, code = _PARTS[part]
-    raise ValidationFailed(message % {"problem": problem}, fields={part: [problem]}, code=code)
+    raise DefinitionInvalid(message % {"problem": problem}, fields={part: [problem]}, code=code)
 
 
 def parse_json(part: str, text: str) -> Any:
@@ -164,7 +170,11 @@ def definition_of(rule: AutomationRule) -> Definition:
 
 
 def needs_signature(rule: AutomationRule) -> bool:
-    return spec.needs_signature(definition_of(rule).actions)
+    """Whether the rule's actions suspend qualifications (False for actions that do not parse)."""
+    try:
+        return spec.needs_signature(spec.parse_actions(rule.actions))
+    except ConditionError:
+        return False
 
 
 # ---- writes -------------------------------------------------------------------------------------------
