@@ -34,7 +34,7 @@ from qualiflow.training.models import (
     TrainingRecord,
 )
 
-from . import messages, reading
+from . import fast, messages, reading
 from .domain.rows import Issue, Ref, missing_columns, read_row, text_of
 from .kinds import EXTERNAL_KEY, SPECS
 from .models import ChangeAction, ImportChange, ImportKind
@@ -152,9 +152,11 @@ class Handler:
     def build(self, attrs: Mapping[str, Any]) -> models.Model:
         return self.model(**attrs)
 
-    def create(self, objs: list[models.Model], writer: Writer) -> None:
+    def create(self, rows: list[dict[str, Any]], writer: Writer) -> None:
+        objs = [self.build(attrs) for attrs in rows]
         self.model.objects.bulk_create(objs, batch_size=1000)
         writer.record(self.model, ChangeAction.CREATED, [o.pk for o in objs])
+        self.created(objs)
 
     def created(self, objs: list[models.Model]) -> None:
         """Events for created records; bulk kinds report only the batch."""
@@ -180,24 +182,24 @@ class Handler:
 
 
 def _lookup(model: type[models.Model], attnames: tuple[str, ...], wanted: set[tuple]) -> set:
-    """Keys of the rows whose `attnames` equal one of the `wanted` tuples, by `(a, b) IN (VALUES ...)`,
-    which both databases answer from the composite index (an IN per column would cross the lists)."""
+    """Keys of the rows whose `attnames` equal one of the `wanted` tuples: the wanted keys as a VALUES list
+    joined to the table, which both databases answer by probing the index once per key."""
     fields = [model._meta.get_field(a) for a in attnames]
     keys = [[f.get_db_prep_value(v, connection, prepared=False) for f, v in zip(fields, key, strict=True)]
             for key in wanted]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    names = [f"k{i}" for i in range(len(fields))]
     table = connection.ops.quote_name(model._meta.db_table)
     pk = connection.ops.quote_name(model._meta.pk.column)
+    match = " AND ".join(f"t.{connection.ops.quote_name(f.column)} = k.{n}" for f, n in zip(fields, names, strict=True))
     row = f"({', '.join(['%s'] * len(fields))})"
     per = max(1, 10_000 // len(fields))
     found = set()
     with connection.cursor() as cursor:
         for start in range(0, len(keys), per):
             part = keys[start : start + per]
-            if len(fields) == 1:
-                sql = f"SELECT {pk} FROM {table} WHERE {columns} IN ({', '.join(['%s'] * len(part))})"
-            else:
-                sql = f"SELECT {pk} FROM {table} WHERE ({columns}) IN (VALUES {', '.join([row] * len(part))})"
+            # CROSS JOIN keeps SQLite from scanning the table once per key; PostgreSQL plans it as it likes.
+            sql = (f"WITH k ({', '.join(names)}) AS (VALUES {', '.join([row] * len(part))}) "
+                   f"SELECT t.{pk} FROM k CROSS JOIN {table} t WHERE {match}")
             cursor.execute(sql, [v for key in part for v in key])
             found.update(model._meta.pk.to_python(r[0]) for r in cursor.fetchall())
     return found
@@ -284,6 +286,13 @@ class TrainingRecordHandler(Handler):
             out["notes"] = values["notes"]
         return out
 
+    def create(self, rows, writer):
+        """Training records come by the hundred thousand: inserted as plain rows (COPY on PostgreSQL), each
+        with the audit entry the model layer would write, since building model instances costs more than
+        the insert itself."""
+        pks = fast.insert(TrainingRecord, rows)
+        writer.record(TrainingRecord, ChangeAction.CREATED, pks)
+
 
 class GrantHandler(Handler):
     model = QualificationGrant
@@ -350,9 +359,10 @@ class CertificateHandler(Handler):
             out["expires_on"] = values["expires_on"]
         return out
 
-    def create(self, objs, writer):
+    def create(self, rows, writer):
         """Each certificate grants its qualification from the issue date until the expiry date, as recording
         one by hand does."""
+        objs = [self.build(attrs) for attrs in rows]
         grants = []
         for cert in objs:
             zone = self._zones[cert.employee_id]
@@ -366,7 +376,9 @@ class CertificateHandler(Handler):
             grants.append(cert.grant)
         QualificationGrant.objects.bulk_create(grants, batch_size=1000)
         writer.record(QualificationGrant, ChangeAction.CREATED, [g.pk for g in grants])
-        super().create(objs, writer)
+        Certificate.objects.bulk_create(objs, batch_size=1000)
+        writer.record(Certificate, ChangeAction.CREATED, [o.pk for o in objs])
+        self.created(objs)
 
     def created(self, objs):
         for cert in objs:
@@ -477,7 +489,7 @@ def _decide(handler: Handler, chunk: list[tuple[int, dict[str, Any], str]], exte
         return
     found = handler.find([attrs for _, attrs, _ in chunk])
     by_key = handler.model.objects.in_bulk({external[k] for _, _, k in chunk if k in external})
-    creates: list[models.Model] = []
+    creates: list[dict[str, Any]] = []
     updates: list[tuple[models.Model, dict[str, Any]]] = []
     source = handler.source
     for number, attrs, key in chunk:
@@ -491,10 +503,7 @@ def _decide(handler: Handler, chunk: list[tuple[int, dict[str, Any], str]], exte
             continue
         obj = candidates[0] if candidates else None
         if obj is None:
-            new = handler.build(attrs)
-            if key:
-                new.external_refs = {source: key}
-            creates.append(new)
+            creates.append({**attrs, "external_refs": {source: key}} if key else attrs)
             continue
         changed = {a: v for a, v in attrs.items() if getattr(obj, a) != v}
         if key and obj.external_refs.get(source) != key:
@@ -509,7 +518,6 @@ def _decide(handler: Handler, chunk: list[tuple[int, dict[str, Any], str]], exte
         return
     if creates:
         handler.create(creates, writer)
-        handler.created(creates)
     if updates:
         _update(handler, updates, writer)
 

@@ -25,12 +25,13 @@ REF = "ref"
 EMAIL = "email"
 
 # Legacy exports write dates in many ways; day-first and month-first slashes are ambiguous, so only
-# year-first and dotted day-first (the German/Chinese ERP export) forms are read.
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%d.%m.%Y", "%Y年%m月%d日")
-DATETIME_FORMATS = (
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y/%m/%d %H:%M:%S",
-    "%Y/%m/%d %H:%M", "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M",
+# year-first forms (any one separator, or none) and the dotted day-first form are read. Regular
+# expressions rather than strptime: a million rows would spend most of their time in strptime.
+_YEAR_FIRST = re.compile(
+    r"^(\d{4})([-/.]?)(\d{1,2})\2(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$"
 )
+_DAY_FIRST = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_CHINESE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
 DATE_FORMATS_SHOWN = "YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, YYYYMMDD, DD.MM.YYYY, YYYY年MM月DD日"
 
 TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "是", "合格", "通过", "pass", "passed", "x"})
@@ -88,38 +89,49 @@ def _blank(cell: Any) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
+def _parts(text: str) -> tuple[int, ...] | None:
+    """(year, month, day[, hour, minute, second]) of a legacy date or date-and-time text."""
+    if match := _YEAR_FIRST.match(text):
+        y, separator, m, d, hh, mm, ss = match.groups()
+        if not separator and (len(m) != 2 or len(d) != 2):
+            return None  # 2024105 could be 5 October or 15 January
+    elif match := _DAY_FIRST.match(text):
+        d, m, y, hh, mm, ss = match.groups()
+    elif match := _CHINESE.match(text):
+        (y, m, d), hh, mm, ss = match.groups(), None, None, None
+    else:
+        return None
+    if hh is None:
+        return int(y), int(m), int(d)
+    return int(y), int(m), int(d), int(hh), int(mm), int(ss or 0)
+
+
+def _build(parts: tuple[int, ...]) -> dt.date | dt.datetime | None:
+    try:
+        return dt.date(*parts) if len(parts) == 3 else dt.datetime(*parts)
+    except ValueError:
+        return None
+
+
 def parse_date(cell: Any) -> dt.date | None:
     if isinstance(cell, dt.datetime):
         return cell.date() if cell.time() == dt.time.min else None
     if isinstance(cell, dt.date):
         return cell
-    text = str(cell).strip()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    for fmt in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
+    parts = _parts(str(cell).strip())
+    if parts is None or (len(parts) > 3 and any(parts[3:])):
+        return None
+    return _build(parts[:3])
 
 
 def parse_moment(cell: Any) -> dt.date | dt.datetime | None:
     """A date, or a naive date and time (the service places it in the plant's time zone)."""
     if isinstance(cell, dt.datetime):
         return cell.date() if cell.time() == dt.time.min else cell.replace(tzinfo=None)
-    day = parse_date(cell)
-    if day is not None:
-        return day
-    text = str(cell).strip()
-    for fmt in DATETIME_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    return None
+    if isinstance(cell, dt.date):
+        return cell
+    parts = _parts(str(cell).strip())
+    return _build(parts) if parts is not None else None
 
 
 def parse_bool(cell: Any) -> bool | None:
