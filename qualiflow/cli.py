@@ -1,5 +1,5 @@
-"""The `qualiflow` command: demo, serve, worker, migrate, seed, training daily, audit verify, bench and any
-management command."""
+"""The `qualiflow` command: demo, serve, worker, migrate, seed, training daily, audit verify, import, bench
+and any management command."""
 
 from __future__ import annotations
 
@@ -74,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     audit_sub = p_audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="verify the hash chain of the audit trail")
 
+    p_import = sub.add_parser("import", help="import legacy data from CSV or XLSX (dry run, commit, rollback)")
+    from qualiflow.imports.commandline import add_arguments
+
+    add_arguments(p_import)
+
     p_bench = sub.add_parser("bench", help="run a benchmark")
     p_bench.add_argument("name")
     p_bench.add_argument("args", nargs=argparse.REMAINDER)
@@ -109,6 +114,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             call_command("audit", args.audit_command)
         except SystemExit as exc:
             return int(exc.code or 0)
+    elif args.command == "import":
+        from qualiflow.imports.commandline import run
+
+        return run(args)
     elif args.command == "worker":
         _manage("worker", *(["--once"] if args.once else []))
     elif args.command == "training":

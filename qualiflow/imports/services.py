@@ -9,7 +9,7 @@ the batch.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.apps import apps
@@ -204,13 +204,13 @@ def batch_upload(
     return batch
 
 
-def batch_validate(*, batch: ImportBatch, by=None) -> ImportBatch:
+def batch_validate(*, batch: ImportBatch, by=None, on_progress: Callable[[int], None] | None = None) -> ImportBatch:
     """The dry run: what the commit would create, update and skip, and every row error. Writes only the
     batch and its errors, never Qualiflow data."""
     _authorize(by)
     if batch.status not in (BatchStatus.UPLOADED, BatchStatus.VALIDATED, BatchStatus.FAILED):
         raise Conflict(ImportsErrorCode.WRONG_STATUS, _("This batch has already been queued or committed."))
-    outcome = engine.run(_job(batch))
+    outcome = engine.run(_job(batch), progress=on_progress)
     with transaction.atomic():
         _store_errors(batch, outcome)
         batch.encoding = outcome.encoding
@@ -249,7 +249,7 @@ class _Refused(Exception):
     """Rows turned out invalid while committing: the transaction is rolled back."""
 
 
-def batch_commit(*, batch: ImportBatch, by=None) -> ImportBatch:
+def batch_commit(*, batch: ImportBatch, by=None, on_progress: Callable[[int], None] | None = None) -> ImportBatch:
     """Write every row in one transaction, with live progress. Any error (in a row, since the dry run, or
     from the database) leaves Qualiflow data as it was and the batch failed with the reason."""
     _authorize(by)
@@ -269,7 +269,7 @@ def batch_commit(*, batch: ImportBatch, by=None) -> ImportBatch:
     try:
         with progress.Tracker(batch.pk, batch.rows) as tracker, context.acting(actor=actor, reason=reason), \
                 transaction.atomic():
-            outcome = engine.run(_job(batch), writer=engine.Writer(batch.pk), progress=tracker)
+            outcome = engine.run(_job(batch), writer=engine.Writer(batch.pk), progress=_both(tracker, on_progress))
             if outcome.error_count:
                 raise _Refused
             events.emit("imports.batch.committed", f"imports/batch/{batch.pk}", {
@@ -283,6 +283,17 @@ def batch_commit(*, batch: ImportBatch, by=None) -> ImportBatch:
         _finish(batch, outcome, BatchStatus.FAILED, _("The database refused the import; nothing was written: %(error)s")
                 % {"error": exc})
     return batch
+
+
+def _both(tracker: Callable[[int], None], extra: Callable[[int], None] | None) -> Callable[[int], None]:
+    if extra is None:
+        return tracker
+
+    def report(done: int) -> None:
+        tracker(done)
+        extra(done)
+
+    return report
 
 
 @transaction.atomic
