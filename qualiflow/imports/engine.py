@@ -413,7 +413,7 @@ def run(job: Job, *, writer: Writer | None = None, progress: Callable[[int], Non
     try:
         _run(job, outcome, writer, progress)
     except reading.FileProblem as problem:
-        outcome.fail(None, "", problem.code, messages.unreadable(problem.message))
+        outcome.fail(None, "", problem.code, problem.message)
     return outcome
 
 

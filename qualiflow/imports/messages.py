@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .domain.rows import DATE_FORMATS_SHOWN, Issue
@@ -23,7 +22,8 @@ _TEMPLATES: dict[str, Any] = {
         "Column %(column)s: “%(value)s” is not one of %(choices)s; add a value mapping for it if it is a legacy code."),
     "unknown_ref": gettext_lazy("Column %(column)s: no %(what)s with the code “%(value)s” exists in Qualiflow."),
     "date_order": gettext_lazy("Column %(column)s: the date must be after %(earlier)s."),
-    "other_site": gettext_lazy("Column %(column)s: it belongs to another site than %(parent)s."),
+    "other_site": gettext_lazy(
+        "Column %(column)s: this %(what)s belongs to another site than the one in column %(parent)s."),
     "same_person": gettext_lazy("Column %(column)s: the trainer cannot be the trainee."),
     "duplicate": gettext_lazy("This row repeats row %(row)s (same %(key)s)."),
     "conflict": gettext_lazy(
@@ -56,13 +56,10 @@ def issue_text(issue: Issue, column: str, columns: dict[str, str]) -> str:
     params = dict(issue.params)
     params["column"] = column
     params["formats"] = DATE_FORMATS_SHOWN
-    if "ref" in params:
-        params["what"] = _REF_NAMES.get(params["ref"], params["ref"])
+    if "ref" in params or "field" in params:
+        name = params.get("ref") or params["field"]
+        params["what"] = _REF_NAMES.get(name, name)
     for name in ("earlier", "parent"):
         if name in params:
             params[name] = columns.get(params[name], params[name])
     return render(issue.code, **params)
-
-
-def unreadable(problem: str) -> str:
-    return _("The file cannot be read: %(problem)s") % {"problem": problem}
