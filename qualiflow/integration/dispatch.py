@@ -83,19 +83,38 @@ def fan_out(limit: int = FAN_OUT_BATCH) -> int:
             return 0
         webhooks = list(Webhook.objects.filter(is_active=True).only("id", "event_types", "start_position"))
         to_nats = bool(settings.QUALIFLOW_NATS_URL)
-        now = timezone.now()
-        deliveries = []
+        now = _db_value(Delivery, "next_attempt_at", timezone.now())
+        keys = {webhook.pk: _db_value(Delivery, "webhook", webhook.pk) for webhook in webhooks}
+        by_type: dict[str, list[Webhook]] = {}
+        rows = []
         for event in events:
-            for webhook in webhooks:
-                if event.position > webhook.start_position and matches(webhook.event_types, event.type):
-                    deliveries.append(Delivery(target=webhook.target, webhook_id=webhook.pk, event_id=event.position,
-                                               subject=event.subject, next_attempt_at=now))
+            if event.type not in by_type:
+                by_type[event.type] = [w for w in webhooks if matches(w.event_types, event.type)]
+            for webhook in by_type[event.type]:
+                if event.position > webhook.start_position:
+                    rows.append((webhook.target, keys[webhook.pk], event.position, event.subject, now))
             if to_nats:
-                deliveries.append(Delivery(target=NATS_TARGET, event_id=event.position, subject=event.subject,
-                                           next_attempt_at=now))
-        Delivery.objects.bulk_create(deliveries, batch_size=1000, ignore_conflicts=True)
+                rows.append((NATS_TARGET, None, event.position, event.subject, now))
+        _insert(Delivery, ["target", "webhook_id", "event_id", "subject", "next_attempt_at", "created_at", "status",
+                           "attempts", "last_error", "redelivered_by", "claim"],
+                [(*row, row[-1], DeliveryStatus.PENDING.value, 0, "", "", "") for row in rows], ignore_conflicts=True)
         OutboxEvent.objects.filter(position__in=[e.position for e in events]).update(fanned_out=True)
     return len(events)
+
+
+def _db_value(model, field: str, value):
+    return model._meta.get_field(field).get_db_prep_save(value, connection)
+
+
+def _insert(model, columns: list[str], rows: list[tuple], *, ignore_conflicts: bool = False) -> None:
+    """A plain multi-row INSERT: building a model instance per row costs more than the row itself here."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+           f"VALUES ({', '.join(['%s'] * len(columns))})" + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""))
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 # ---- claims -------------------------------------------------------------------------------------------
@@ -144,7 +163,7 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
-def _body(event: OutboxEvent) -> bytes:
+def cloudevent_body(event: OutboxEvent) -> bytes:
     return json.dumps(event.as_cloudevent(), ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -195,7 +214,7 @@ def _chains(claimed: list[Claimed]) -> dict[tuple[str, str], list[Claimed]]:
 
 def _send(claimed: list[Claimed], deadline: float) -> list[Outcome]:
     events = OutboxEvent.objects.in_bulk({d.event_id for d in claimed})
-    bodies = {position: _body(event) for position, event in events.items()}
+    bodies = {position: cloudevent_body(event) for position, event in events.items()}
     webhooks = Webhook.objects.in_bulk({d.webhook_id for d in claimed if d.webhook_id})
     chains = _chains(claimed)
     outcomes: list[Outcome] = []
@@ -222,12 +241,9 @@ def _record(token: str, claimed: list[Claimed], outcomes: list[Outcome]) -> None
     max_attempts = dict(Webhook.objects.filter(id__in={d.webhook_id for d in claimed if d.webhook_id})
                         .values_list("id", "max_attempts"))
     with transaction.atomic():
-        DeliveryAttempt.objects.bulk_create(
-            [DeliveryAttempt(delivery_id=o.delivery.id, number=o.delivery.attempts + 1, at=o.at,
-                             status_code=o.status_code, error=o.error, duration_ms=o.duration_ms, succeeded=o.ok)
-             for o in outcomes],
-            batch_size=1000,
-        )
+        _insert(DeliveryAttempt, ["delivery_id", "number", "at", "status_code", "error", "duration_ms", "succeeded"],
+                [(o.delivery.id, o.delivery.attempts + 1, _db_value(DeliveryAttempt, "at", o.at), o.status_code,
+                  o.error, o.duration_ms, o.ok) for o in outcomes])
         mine = Delivery.objects.filter(claim=token)
         by_code: dict[int | None, list[int]] = defaultdict(list)
         for o in outcomes:

@@ -10,7 +10,6 @@ import uuid
 
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from qualiflow.core.models import BaseModel
@@ -46,7 +45,8 @@ class OutboxEvent(models.Model):
         ordering = ["position"]
         indexes = [
             models.Index(fields=["status", "position"], name="outbox_pending_idx"),
-            models.Index(fields=["position"], condition=Q(fanned_out=False), name="outbox_fanout_idx"),
+            # Not partial: SQLite uses a partial index only for a literal condition, never a query parameter.
+            models.Index(fields=["fanned_out", "position"], name="outbox_fanout_idx"),
         ]
         verbose_name = _("outbox event")
         verbose_name_plural = _("outbox events")
@@ -146,9 +146,8 @@ class Delivery(models.Model):
         verbose_name_plural = _("deliveries")
         constraints = [models.UniqueConstraint(fields=["target", "event"], name="delivery_once_per_target")]
         indexes = [
-            models.Index(fields=["target", "subject", "event"], condition=Q(status="pending"),
-                         name="delivery_queue_idx"),
-            models.Index(fields=["event"], condition=Q(status="pending"), name="delivery_pending_idx"),
+            # The order check: is an earlier delivery of this target and subject still pending?
+            models.Index(fields=["status", "target", "subject", "event"], name="delivery_queue_idx"),
             models.Index(fields=["status", "-event"], name="delivery_status_idx"),
         ]
 
