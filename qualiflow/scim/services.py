@@ -30,7 +30,6 @@ from .errors import ScimError, ScimType
 from .models import ScimAccount, ScimGroup, ScimGroupMembership
 from .representations import SOURCE
 
-DEFAULT_DEPARTMENT_SETTING = "QUALIFLOW_SCIM_DEFAULT_DEPARTMENT"
 GROUP_ROLES_SETTING = "QUALIFLOW_SCIM_GROUP_ROLES"
 
 
@@ -54,12 +53,8 @@ def _refuse_taken_user_name(user_name: str, *, keep: User | None = None) -> None
         raise _uniqueness(_("The userName %(name)s is already taken.") % {"name": user_name})
 
 
-def _department(reference: str | None) -> Department:
-    """By code, then by name; without one, the configured default."""
-    if reference is None:
-        reference = getattr(settings, DEFAULT_DEPARTMENT_SETTING, None)
-        if not reference:
-            raise _invalid(_("Give the department (enterprise extension); no default department is configured."))
+def _department(reference: str) -> Department:
+    """By code, then by name (the schema makes the enterprise department required)."""
     found = Department.objects.filter(is_active=True).filter(
         Q(code__iexact=reference) | Q(name__iexact=reference) | Q(name_en__iexact=reference)
     ).select_related("site").order_by("code")
