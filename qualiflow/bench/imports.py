@@ -155,14 +155,13 @@ def _peak_rss_mb() -> float:
 
 
 def _run(args: argparse.Namespace, engine: str, csv_path: Path) -> dict:
+    from django.conf import settings
     from django.core.management import call_command
 
     from qualiflow.core import context
     from qualiflow.imports import services
     from qualiflow.imports.models import BatchStatus
     from qualiflow.training.models import TrainingRecord
-
-    from django.conf import settings
 
     # The stored copy of the file goes beside the CSV, never into the installation's media.
     settings.MEDIA_ROOT = str(csv_path.parent / "import-media")

@@ -106,7 +106,7 @@ class ColumnMappingIn(WriteSchema):
 
 
 class ValueMappingOut(Schema):
-    id: int
+    id: UUID
     field: str
     legacy_value: str
     value: str
@@ -249,7 +249,7 @@ def value_mapping_set(request, code: str, payload: ValueMappingIn):
 
 @router.delete("/sources/{code}/values/{mapping_id}", response={204: None, **error_responses(403, 404)},
                auth=_import, operation_id="imports_value_mapping_delete")
-def value_mapping_delete(request, code: str, mapping_id: int):
+def value_mapping_delete(request, code: str, mapping_id: UUID):
     mapping = selectors.value_mapping_get(source=selectors.source_get(code=code), mapping_id=mapping_id)
     services.value_mapping_remove(mapping=mapping, by=request.user)
     return Status(204, None)

@@ -69,7 +69,7 @@ def value_mappings(*, source: SourceSystem) -> QuerySet[ValueMapping]:
     return ValueMapping.objects.filter(source_system=source).order_by("field", "legacy_value")
 
 
-def value_mapping_get(*, source: SourceSystem, mapping_id: int | str) -> ValueMapping:
+def value_mapping_get(*, source: SourceSystem, mapping_id: UUID | str) -> ValueMapping:
     mapping = ValueMapping.objects.filter(source_system=source, pk=mapping_id).first()
     if mapping is None:
         raise NotFound(CoreErrorCode.NOT_FOUND, _("No such value mapping."))

@@ -16,5 +16,5 @@ urlpatterns = [
     path("sources/<uuid:pk>/", views.source_detail, name="source_detail"),
     path("sources/<uuid:pk>/columns/<str:kind>/", views.column_mapping_edit, name="column_mapping_edit"),
     path("sources/<uuid:pk>/values/", views.value_mapping_add, name="value_mapping_add"),
-    path("sources/<uuid:pk>/values/<int:mapping_pk>/delete/", views.value_mapping_delete, name="value_mapping_delete"),
+    path("sources/<uuid:pk>/values/<uuid:mapping_pk>/delete/", views.value_mapping_delete, name="value_mapping_delete"),
 ]
