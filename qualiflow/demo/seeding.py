@@ -16,6 +16,7 @@ from django.db import transaction
 from qualiflow.accounts import services as account_services
 from qualiflow.accounts.models import User
 from qualiflow.accounts.roles import Role, ScopeKind
+from qualiflow.automation import services as automation_services
 from qualiflow.core import context
 from qualiflow.core.context import Actor
 from qualiflow.org import services as org_services
@@ -90,6 +91,9 @@ def seed_plant(
             seed=seed, people=people, employees=employees, org=org, today=today, reason=SEED_REASON, progress=progress,
         )
         production_seed.seed_production(seed=seed, reason=SEED_REASON, password=DEMO_PASSWORD, progress=progress)
+        # Active from now: the plant's default rules react to what happens next, not to the seeded history.
+        rules = automation_services.rules_install_defaults()
+        progress(f"automation: {len(rules)} default rules")
     return SeedResult(employees=len(people), api_token=token)
 
 
