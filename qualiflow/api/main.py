@@ -9,6 +9,7 @@ import logging
 
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
@@ -21,7 +22,7 @@ from qualiflow.accounts.api_auth import NotAuthenticated, requires
 from qualiflow.accounts.roles import Perm
 from qualiflow.audit import api as audit_api
 from qualiflow.automation import api as automation_api
-from qualiflow.core.api import ApiErrorCode, validation_failure
+from qualiflow.core.api import ApiErrorCode, declare_input_refusals, validation_failure
 from qualiflow.core.errors import Conflict, CoreErrorCode, NotFound, QualiflowError
 from qualiflow.documents import api as documents_api
 from qualiflow.equipment import api as equipment_api
@@ -35,7 +36,15 @@ from qualiflow.training import api as training_api
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class QualiflowAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        declare_input_refusals(document)
+        return document
+
+
+api = QualiflowAPI(
     title="Qualiflow API",
     version=qualiflow.__version__,
     description=(
@@ -98,6 +107,14 @@ def on_http_error(request, exc: HttpError):
     # ninja raises these for bodies it cannot parse (400) and similar protocol faults.
     error = QualiflowError(ApiErrorCode.MALFORMED_REQUEST, _("The request could not be read; send valid JSON."))
     error.status = exc.status_code
+    return error_response(request, error)
+
+
+@api.exception_handler(MultiPartParserError)
+def on_unreadable_form(request, exc: MultiPartParserError):
+    error = QualiflowError(
+        ApiErrorCode.MALFORMED_REQUEST, _("The form could not be read; send multipart/form-data with its boundary.")
+    )
     return error_response(request, error)
 
 

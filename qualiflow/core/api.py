@@ -7,6 +7,7 @@ import contextlib
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
+from http import HTTPStatus
 from typing import Any
 
 from django.db.models import QuerySet
@@ -39,9 +40,27 @@ def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
     return dict.fromkeys((401, *statuses), ErrorOut)
 
 
+def declare_input_refusals(document: dict[str, Any]) -> None:
+    """Declare in the OpenAPI document the refusals the API's central handlers give any operation that reads
+    input: 422 when a parameter or the body fails validation, and 400 when the body cannot be read at all."""
+    for methods in document["paths"].values():
+        for operation in methods.values():
+            statuses = [422] if operation.get("parameters") or "requestBody" in operation else []
+            if "requestBody" in operation:
+                statuses.append(400)
+            for status in statuses:
+                operation["responses"].setdefault(status, {
+                    "description": HTTPStatus(status).phrase,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+                })
+
+
+MAX_OFFSET = 1_000_000_000  # far beyond any list, and within every database's integer range
+
+
 class PageParams(Schema):
     limit: int = Field(50, ge=1, le=500, description="Items per page (1-500).")
-    offset: int = Field(0, ge=0, description="Items to skip.")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Items to skip.")
 
 
 @functools.cache
@@ -53,6 +72,16 @@ def page_schema(item: type[Schema]) -> type[Schema]:
 def paginate(queryset: QuerySet | Sequence, page: PageParams) -> dict[str, Any]:
     count = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
     return {"count": count, "items": list(queryset[page.offset : page.offset + page.limit])}
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def patch_field(**constraints: Any) -> Any:
+    """A field of a partial update that may be left out (the record keeps its value) but, when sent, must be
+    a value: the record cannot hold null there. Declare it as `name: str = patch_field(...)`."""
+    return Field(None, json_schema_extra=_no_default, **constraints)
 
 
 class WriteSchema(Schema):

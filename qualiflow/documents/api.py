@@ -12,7 +12,7 @@ from ninja.responses import Status
 
 from qualiflow.accounts.api_auth import requires
 from qualiflow.accounts.roles import Perm
-from qualiflow.core.api import PageParams, WriteSchema, error_responses, page_schema, paginate
+from qualiflow.core.api import PageParams, WriteSchema, error_responses, page_schema, paginate, patch_field
 
 from . import selectors, services
 from .models import DocumentKind
@@ -73,12 +73,12 @@ class DocumentIn(WriteSchema):
 class DocumentPatch(WriteSchema):
     """Only the fields sent are changed."""
 
-    code: str | None = Field(None, min_length=1, max_length=40)
-    title: str | None = Field(None, min_length=1, max_length=200)
-    title_en: str | None = Field(None, max_length=200)
-    kind: KindValue | None = None
-    is_active: bool | None = None
-    external_refs: dict[str, str] | None = None
+    code: str = patch_field(min_length=1, max_length=40)
+    title: str = patch_field(min_length=1, max_length=200)
+    title_en: str = patch_field(max_length=200)
+    kind: KindValue = patch_field()
+    is_active: bool = patch_field()
+    external_refs: dict[str, str] = patch_field()
     reason: str = _reason()
 
 

@@ -23,6 +23,7 @@ from qualiflow.core.api import (
     error_responses,
     page_schema,
     paginate,
+    patch_field,
 )
 from qualiflow.core.errors import NotFound, ValidationFailed
 from qualiflow.org import selectors as org_selectors
@@ -81,11 +82,11 @@ class EquipmentClassIn(WriteSchema):
 class EquipmentClassPatch(WriteSchema):
     """Only the fields sent are changed."""
 
-    code: str | None = Field(None, min_length=1, max_length=40)
-    name: str | None = Field(None, min_length=1, max_length=200)
-    name_en: str | None = Field(None, max_length=200)
-    is_active: bool | None = None
-    external_refs: dict[str, str] | None = None
+    code: str = patch_field(min_length=1, max_length=40)
+    name: str = patch_field(min_length=1, max_length=200)
+    name_en: str = patch_field(max_length=200)
+    is_active: bool = patch_field()
+    external_refs: dict[str, str] = patch_field()
     reason: str = _reason()
 
 
@@ -154,18 +155,18 @@ class EquipmentIn(WriteSchema):
 class EquipmentPatch(WriteSchema):
     """Only the fields sent are changed; `status` out_of_service or retired blocks the asset."""
 
-    asset_number: str | None = Field(None, min_length=1, max_length=40)
-    name: str | None = Field(None, min_length=1, max_length=200)
-    name_en: str | None = Field(None, max_length=200)
-    equipment_class_id: UUID | None = None
-    site_id: UUID | None = None
+    asset_number: str = patch_field(min_length=1, max_length=40)
+    name: str = patch_field(min_length=1, max_length=200)
+    name_en: str = patch_field(max_length=200)
+    equipment_class_id: UUID = patch_field()
+    site_id: UUID = patch_field()
     line_id: UUID | None = None
     work_center_id: UUID | None = None
-    status: StatusValue | None = None
-    manufacturer: str | None = Field(None, max_length=120)
-    model_number: str | None = Field(None, max_length=120)
-    serial_number: str | None = Field(None, max_length=120)
-    external_refs: dict[str, str] | None = None
+    status: StatusValue = patch_field()
+    manufacturer: str = patch_field(max_length=120)
+    model_number: str = patch_field(max_length=120)
+    serial_number: str = patch_field(max_length=120)
+    external_refs: dict[str, str] = patch_field()
     reason: str = _reason()
 
 
@@ -217,18 +218,18 @@ class PlanIn(WriteSchema):
 class PlanPatch(WriteSchema):
     """Only the fields sent are changed; a plan keeps its kind."""
 
-    title: str | None = Field(None, min_length=1, max_length=200)
-    interval_days: int | None = Field(None, le=36500)
-    tasks: str | None = Field(None, max_length=10000)
-    tolerance: str | None = Field(None, max_length=200)
+    title: str = patch_field(min_length=1, max_length=200)
+    interval_days: int = patch_field(le=36500)
+    tasks: str = patch_field(max_length=10000)
+    tolerance: str = patch_field(max_length=200)
     qualification_id: UUID | None = None
-    first_due: dt.datetime | None = None
-    is_active: bool | None = None
-    external_refs: dict[str, str] | None = None
+    first_due: dt.datetime = patch_field()
+    is_active: bool = patch_field()
+    external_refs: dict[str, str] = patch_field()
     reason: str = _reason()
 
 
-class RecordOut(Schema):
+class EquipmentRecordOut(Schema):
     id: UUID
     equipment_id: UUID
     plan_id: UUID | None
@@ -380,13 +381,13 @@ def equipment_class_update(request, class_id: UUID, payload: EquipmentClassPatch
 # ---- records by id ------------------------------------------------------------------------------------
 
 
-@router.get("/records/{record_id}", response={200: RecordOut, **error_responses(403, 404, 422)}, auth=_view,
+@router.get("/records/{record_id}", response={200: EquipmentRecordOut, **error_responses(403, 404, 422)}, auth=_view,
             operation_id="equipment_record_get")
 def equipment_record_get(request, record_id: UUID):
     return selectors.record_get(user=request.user, record_id=record_id)
 
 
-@router.post("/records/{record_id}/complete", response={200: RecordOut, **error_responses(403, 404, 422)},
+@router.post("/records/{record_id}/complete", response={200: EquipmentRecordOut, **error_responses(403, 404, 422)},
              auth=_service, operation_id="equipment_record_complete")
 def equipment_record_complete(request, record_id: UUID, payload: RecordCompleteIn):
     """Close open work with its result; a failed calibration blocks the asset and emits
@@ -482,7 +483,7 @@ def equipment_plan_update(request, equipment_id: UUID, plan_id: UUID, payload: P
 # ---- records of an asset ------------------------------------------------------------------------------
 
 
-@router.get("/{equipment_id}/records", response={200: page_schema(RecordOut), **error_responses(403, 404, 422)},
+@router.get("/{equipment_id}/records", response={200: page_schema(EquipmentRecordOut), **error_responses(403, 404, 422)},
             auth=_view, operation_id="equipment_record_list")
 def equipment_record_list(request, equipment_id: UUID, page: Query[PageParams]):
     """The asset's maintenance and calibration records, newest first."""
@@ -495,7 +496,7 @@ def _record_kwargs(request, equipment: Equipment, payload: RecordStartIn) -> dic
     return _references(request, values, equipment)
 
 
-@router.post("/{equipment_id}/records/start", response={201: RecordOut, **error_responses(403, 404, 422)},
+@router.post("/{equipment_id}/records/start", response={201: EquipmentRecordOut, **error_responses(403, 404, 422)},
              auth=_service, operation_id="equipment_record_start")
 def equipment_record_start(request, equipment_id: UUID, payload: RecordStartIn):
     """Open work on the asset; a technician must hold the plan's qualification (refused otherwise with
@@ -507,7 +508,7 @@ def equipment_record_start(request, equipment_id: UUID, payload: RecordStartIn):
     return Status(201, record)
 
 
-@router.post("/{equipment_id}/records", response={201: RecordOut, **error_responses(403, 404, 422)},
+@router.post("/{equipment_id}/records", response={201: EquipmentRecordOut, **error_responses(403, 404, 422)},
              auth=_service, operation_id="equipment_record_create")
 def equipment_record_create(request, equipment_id: UUID, payload: RecordCreateIn):
     """Record finished work in one step, gated and validated as if started and completed separately."""

@@ -23,6 +23,7 @@ from qualiflow.core.api import (
     error_responses,
     page_schema,
     paginate,
+    patch_field,
 )
 from qualiflow.core.errors import NotFound, ValidationFailed
 
@@ -60,8 +61,10 @@ def _input_field(field: models.Field, *, partial: bool) -> tuple[Any, Any]:
     annotation = _annotation(field)
     description = str(field.verbose_name)
     max_length = getattr(field, "max_length", None) if annotation is str else None
-    if partial or field.null:
+    if field.null:
         return annotation | None, Field(None, max_length=max_length, description=description)
+    if partial:
+        return annotation, patch_field(max_length=max_length, description=description)
     if field.has_default():
         return annotation, Field(default_factory=field.get_default, max_length=max_length, description=description)
     if field.blank:
@@ -99,7 +102,7 @@ def _schemas(model: type[OrgUnit]) -> tuple[type[Schema], type[Schema], type[Sch
     return create_in, patch_in, out, filters
 
 
-class DeactivateIn(WriteSchema):
+class UnitDeactivateIn(WriteSchema):
     reason: str = Field("", max_length=2000)
 
 
@@ -154,7 +157,7 @@ def _register(slug: str, model: type[OrgUnit], noun: str) -> None:
                 unit=unit, data=_references(model, values), by=request.user, reason=payload.reason
             )
 
-    def deactivate_unit(request, unit_id: UUID, payload: DeactivateIn):
+    def deactivate_unit(request, unit_id: UUID, payload: UnitDeactivateIn):
         unit = selectors.org_unit_get(model=model, unit_id=unit_id)
         return services.org_unit_deactivate(unit=unit, by=request.user, reason=payload.reason)
 

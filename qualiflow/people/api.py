@@ -22,6 +22,7 @@ from qualiflow.core.api import (
     error_responses,
     page_schema,
     paginate,
+    patch_field,
 )
 from qualiflow.core.errors import NotFound, ValidationFailed
 from qualiflow.org import selectors as org_selectors
@@ -105,21 +106,21 @@ class EmployeeIn(WriteSchema):
 class EmployeePatch(WriteSchema):
     """Only the fields sent are changed; position and status have their own operations."""
 
-    employee_number: str | None = Field(None, min_length=1, max_length=40)
-    family_name: str | None = Field(None, min_length=1, max_length=60)
-    given_name: str | None = Field(None, min_length=1, max_length=60)
-    latin_name: str | None = Field(None, max_length=120)
-    employment_type: EmploymentTypeValue | None = None
-    hire_date: dt.date | None = None
+    employee_number: str = patch_field(min_length=1, max_length=40)
+    family_name: str = patch_field(min_length=1, max_length=60)
+    given_name: str = patch_field(min_length=1, max_length=60)
+    latin_name: str = patch_field(max_length=120)
+    employment_type: EmploymentTypeValue = patch_field()
+    hire_date: dt.date = patch_field()
     birth_date: dt.date | None = None
-    site_id: UUID | None = None
-    department_id: UUID | None = None
+    site_id: UUID = patch_field()
+    department_id: UUID = patch_field()
     line_id: UUID | None = None
     manager_id: UUID | None = None
-    email: str | None = Field(None, max_length=254)
-    phone: str | None = Field(None, max_length=40)
+    email: str = patch_field(max_length=254)
+    phone: str = patch_field(max_length=40)
     username: str | None = None
-    external_refs: dict[str, str] | None = None
+    external_refs: dict[str, str] = patch_field()
     reason: str = _reason()
 
 

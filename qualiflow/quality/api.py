@@ -22,6 +22,7 @@ from qualiflow.core.api import (
     error_responses,
     page_schema,
     paginate,
+    patch_field,
 )
 from qualiflow.core.errors import NotFound, ValidationFailed
 from qualiflow.org import selectors as org_selectors
@@ -45,7 +46,7 @@ def _reason() -> Any:
     return Field(..., min_length=1, max_length=2000, description="Why the change is made (required; kept in the audit trail).")
 
 
-class SignatureOut(Schema):
+class EventSignatureOut(Schema):
     id: UUID
     printed_name: str
     meaning: str
@@ -77,7 +78,7 @@ class QualityEventOut(Schema):
 
 
 class QualityEventDetailOut(QualityEventOut):
-    signatures: list[SignatureOut]
+    signatures: list[EventSignatureOut]
 
 
 class QualityEventIn(WriteSchema):
@@ -94,8 +95,8 @@ class QualityEventIn(WriteSchema):
 class QualityEventPatch(WriteSchema):
     """Only the fields sent are changed; a closed event cannot be changed."""
 
-    title: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=20000)
+    title: str = patch_field(min_length=1, max_length=200)
+    description: str = patch_field(max_length=20000)
     reason: str = _reason()
 
 

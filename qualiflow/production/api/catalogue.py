@@ -26,6 +26,7 @@ from qualiflow.core.api import (
     error_responses,
     page_schema,
     paginate,
+    patch_field,
 )
 from qualiflow.core.errors import PermissionDenied, ValidationFailed
 from qualiflow.documents.models import Document
@@ -173,14 +174,14 @@ class ProductIn(WriteSchema):
 class ProductPatch(WriteSchema):
     """Only the fields sent are changed."""
 
-    code: str | None = Field(None, min_length=1, max_length=40)
-    name: str | None = Field(None, min_length=1, max_length=200)
-    name_en: str | None = Field(None, max_length=200)
-    model: str | None = Field(None, max_length=120)
-    device_class: DeviceClassValue | None = None
-    udi_di: str | None = Field(None, max_length=60)
-    is_active: bool | None = None
-    external_refs: dict[str, str] | None = None
+    code: str = patch_field(min_length=1, max_length=40)
+    name: str = patch_field(min_length=1, max_length=200)
+    name_en: str = patch_field(max_length=200)
+    model: str = patch_field(max_length=120)
+    device_class: DeviceClassValue = patch_field()
+    udi_di: str = patch_field(max_length=60)
+    is_active: bool = patch_field()
+    external_refs: dict[str, str] = patch_field()
     reason: str = _reason()
 
 
@@ -199,8 +200,8 @@ class RoutingIn(WriteSchema):
 class RoutingPatch(WriteSchema):
     """A draft's notes or external references; only the fields sent are changed."""
 
-    notes: str | None = Field(None, max_length=5000)
-    external_refs: dict[str, str] | None = None
+    notes: str = patch_field(max_length=5000)
+    external_refs: dict[str, str] = patch_field()
     reason: str = _reason()
 
 
@@ -247,16 +248,16 @@ class OperationIn(WriteSchema):
 class OperationPatch(WriteSchema):
     """Only the fields sent are changed; `requirements`, when sent, replaces what the operation requires."""
 
-    sequence: int | None = Field(None, ge=1, le=_SEQUENCE_MAX)
-    name: str | None = Field(None, min_length=1, max_length=200)
-    name_en: str | None = Field(None, max_length=200)
-    work_center_id: UUID | None = None
-    standard_minutes: Decimal | None = Field(None, ge=0, max_digits=9, decimal_places=2)
+    sequence: int = patch_field(ge=1, le=_SEQUENCE_MAX)
+    name: str = patch_field(min_length=1, max_length=200)
+    name_en: str = patch_field(max_length=200)
+    work_center_id: UUID = patch_field()
+    standard_minutes: Decimal = patch_field(ge=0, max_digits=9, decimal_places=2)
     equipment_class_id: UUID | None = None
     work_instruction_id: UUID | None = None
-    inspection_points: list[InspectionPointIn] | None = None
+    inspection_points: list[InspectionPointIn] = patch_field()
     requirements: list[OperationRequirementIn] | None = None
-    external_refs: dict[str, str] | None = None
+    external_refs: dict[str, str] = patch_field()
     reason: str = _reason()
 
 

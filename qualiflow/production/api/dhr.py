@@ -21,7 +21,7 @@ router = Router()
 _view = requires(Perm.PRODUCTION_VIEW)
 
 
-class SignatureOut(Schema):
+class DhrSignatureOut(Schema):
     id: UUID
     printed_name: str
     meaning: str
@@ -39,7 +39,7 @@ class DhrExportOut(Schema):
     content_hash: str = Field(..., description="SHA-256 of `content` as JSON with sorted keys, no spaces, UTF-8.")
     hash_algorithm: str
     verified: bool = Field(..., description="The stored content still hashes to `content_hash`.")
-    signatures: list[SignatureOut]
+    signatures: list[DhrSignatureOut]
     content: dict[str, Any] = Field(..., description="The device history record exactly as exported and hashed.")
 
 

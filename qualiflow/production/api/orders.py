@@ -43,7 +43,7 @@ def _reason() -> Any:
     return Field(..., min_length=1, max_length=2000, description="Why (required; kept in the audit trail).")
 
 
-class StepOut(Schema):
+class WorkOrderStepOut(Schema):
     id: UUID
     sequence: int
     name: str
@@ -81,7 +81,7 @@ class WorkOrderOut(Schema):
 
 
 class WorkOrderDetailOut(WorkOrderOut):
-    steps: list[StepOut]
+    steps: list[WorkOrderStepOut]
     runs: list[RunOut]
     refusals: list[RefusalOut]
 
@@ -100,7 +100,7 @@ class WorkOrderIn(WriteSchema):
     reason: str = _reason()
 
 
-class ReasonIn(WriteSchema):
+class WorkOrderTransitionIn(WriteSchema):
     reason: str = _reason()
 
 
@@ -162,7 +162,7 @@ def work_order_get(request, work_order_id: UUID):
 def _transition(action: str, description: str):
     service = getattr(services, f"work_order_{action}")
 
-    def handler(request, work_order_id: UUID, payload: ReasonIn):
+    def handler(request, work_order_id: UUID, payload: WorkOrderTransitionIn):
         order = selectors.work_order_get(user=request.user, work_order_id=work_order_id)
         return _detail(service(work_order=order, by=request.user, reason=payload.reason))
 

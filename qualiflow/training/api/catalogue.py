@@ -20,6 +20,7 @@ from qualiflow.core.api import (
     error_responses,
     page_schema,
     paginate,
+    patch_field,
 )
 from qualiflow.core.errors import CoreErrorCode, NotFound, ValidationFailed
 from qualiflow.documents.models import Document
@@ -105,17 +106,17 @@ class QualificationIn(WriteSchema):
 class QualificationPatch(WriteSchema):
     """Only the fields sent are changed; `document_ids`, when sent, replaces the documents."""
 
-    code: str | None = Field(None, min_length=1, max_length=40)
-    name: str | None = Field(None, min_length=1, max_length=200)
-    name_en: str | None = Field(None, max_length=200)
-    kind: QualificationKindValue | None = None
+    code: str = patch_field(min_length=1, max_length=40)
+    name: str = patch_field(min_length=1, max_length=200)
+    name_en: str = patch_field(max_length=200)
+    kind: QualificationKindValue = patch_field()
     validity_days: int | None = Field(None, ge=1)
-    renewal_lead_days: int | None = Field(None, ge=0)
-    requires_practical_signoff: bool | None = None
+    renewal_lead_days: int = patch_field(ge=0)
+    requires_practical_signoff: bool = patch_field()
     min_skill_level: int | None = Field(None, ge=1, le=4)
-    is_active: bool | None = None
-    description: str | None = None
-    external_refs: dict[str, str] | None = None
+    is_active: bool = patch_field()
+    description: str = patch_field()
+    external_refs: dict[str, str] = patch_field()
     document_ids: list[UUID] | None = None
     reason: str = _reason()
 
@@ -175,20 +176,20 @@ class CourseIn(WriteSchema):
 class CoursePatch(WriteSchema):
     """Only the fields sent are changed; `confers`, when sent, replaces what the course confers."""
 
-    code: str | None = Field(None, min_length=1, max_length=40)
-    name: str | None = Field(None, min_length=1, max_length=200)
-    name_en: str | None = Field(None, max_length=200)
-    kind: CourseKindValue | None = None
-    duration_hours: Decimal | None = Field(None, gt=0, max_digits=6, decimal_places=2)
+    code: str = patch_field(min_length=1, max_length=40)
+    name: str = patch_field(min_length=1, max_length=200)
+    name_en: str = patch_field(max_length=200)
+    kind: CourseKindValue = patch_field()
+    duration_hours: Decimal = patch_field(gt=0, max_digits=6, decimal_places=2)
     max_score: Decimal | None = Field(None, ge=0, max_digits=7, decimal_places=2)
     pass_mark: Decimal | None = Field(None, ge=0, max_digits=7, decimal_places=2)
-    e_learning_url: str | None = Field(None, max_length=500)
+    e_learning_url: str = patch_field(max_length=500)
     document_id: UUID | None = None
     effectiveness_check_days: int | None = Field(None, ge=0)
     trainer_qualification_id: UUID | None = None
     confers: list[UUID] | None = None
-    is_active: bool | None = None
-    external_refs: dict[str, str] | None = None
+    is_active: bool = patch_field()
+    external_refs: dict[str, str] = patch_field()
     reason: str = _reason()
 
 
@@ -225,12 +226,12 @@ class CurriculumIn(WriteSchema):
 
 
 class CurriculumPatch(WriteSchema):
-    code: str | None = Field(None, min_length=1, max_length=40)
-    name: str | None = Field(None, min_length=1, max_length=200)
-    name_en: str | None = Field(None, max_length=200)
-    is_active: bool | None = None
+    code: str = patch_field(min_length=1, max_length=40)
+    name: str = patch_field(min_length=1, max_length=200)
+    name_en: str = patch_field(max_length=200)
+    is_active: bool = patch_field()
     course_ids: list[UUID] | None = None
-    external_refs: dict[str, str] | None = None
+    external_refs: dict[str, str] = patch_field()
     reason: str = _reason()
 
 

@@ -76,7 +76,8 @@ class MatrixOut(Schema):
 
 
 class MatrixFilters(PageParams):
-    day: dt.date | None = Field(None, description="Status at the end of this day; default: now.")
+    # The end of 9999-12-31 in a zone behind UTC is past the last representable moment.
+    day: dt.date | None = Field(None, le=dt.date(9999, 12, 30), description="Status at the end of this day; default: now.")
     site_id: UUID | None = None
     department_id: UUID | None = None
     line_id: UUID | None = None
@@ -99,7 +100,7 @@ def training_matrix(request, filters: Query[MatrixFilters]):
         limit=filters.limit, offset=filters.offset,
     )
     return {
-        "at": result.at, "day": result.day, "time_zone": str(result.zone), "count": result.total,
+        "at": result.at.astimezone(dt.UTC), "day": result.day, "time_zone": str(result.zone), "count": result.total,
         "columns": [{"id": q.pk, "code": q.code, "name": q.name, "name_en": q.name_en} for q in result.columns],
         "items": [
             {"employee_id": row.employee.pk, "employee_number": row.employee.employee_number,
@@ -147,7 +148,7 @@ def employee_status(request, employee_id: UUID, params: Query[StatusParams]):
     }
 
 
-class SignatureOut(Schema):
+class TraceSignatureOut(Schema):
     printed_name: str
     meaning: str
     signed_at: dt.datetime
@@ -176,7 +177,7 @@ class TrainingTraceOut(Schema):
     document_revision_label: str
     session_id: UUID | None
     session_place: str
-    signatures: list[SignatureOut]
+    signatures: list[TraceSignatureOut]
 
     @staticmethod
     def resolve_trainer_name(obj) -> str | None:
