@@ -92,17 +92,12 @@ _INSERT_COLUMNS = (
 )
 
 
-def _bare_rows(path: Path, engine: str):
+def _bare_rows(path: Path, engine: str, employees: dict, courses: dict):
     """The file's rows as table rows, with nothing checked: the least any import must do."""
     import zoneinfo
 
     from django.utils import timezone
 
-    from qualiflow.people.models import Employee
-    from qualiflow.training.models import Course
-
-    employees = dict(Employee.objects.values_list("employee_number", "pk"))
-    courses = dict(Course.objects.values_list("code", "pk"))
     zone = zoneinfo.ZoneInfo("Asia/Shanghai")
     now = timezone.now()
     sqlite = engine == "sqlite"
@@ -123,7 +118,13 @@ def _bare_rows(path: Path, engine: str):
 def _bare_insert(path: Path, engine: str) -> float:
     from django.db import connection, transaction
 
+    from qualiflow.people.models import Employee
+    from qualiflow.training.models import Course
+
     start = time.perf_counter()
+    # Read before the COPY starts: the connection answers nothing else while it is copying.
+    employees = dict(Employee.objects.values_list("employee_number", "pk"))
+    courses = dict(Course.objects.values_list("code", "pk"))
     with transaction.atomic():
         raw = connection.connection
         if engine == "postgresql":
@@ -132,14 +133,14 @@ def _bare_insert(path: Path, engine: str) -> float:
                 # (quiet) trace trigger like the import does, not for trace rows.
                 cursor.execute("SELECT set_config('qualiflow.audited', 'on', true)")
                 with cursor.copy(f"COPY training_trainingrecord ({', '.join(_INSERT_COLUMNS)}) FROM STDIN") as copy:
-                    for row in _bare_rows(path, engine):
+                    for row in _bare_rows(path, engine, employees, courses):
                         copy.write_row(row)
         else:
             placeholders = ", ".join(["?"] * len(_INSERT_COLUMNS))
             cursor = raw.cursor()
             cursor.executemany(
                 f"INSERT INTO training_trainingrecord ({', '.join(_INSERT_COLUMNS)}) VALUES ({placeholders})",
-                _bare_rows(path, engine),
+                _bare_rows(path, engine, employees, courses),
             )
             cursor.close()
     elapsed = time.perf_counter() - start
