@@ -48,7 +48,15 @@ class Tracker:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.db.close()
+        # The batch row holds the final count once its transaction is over; the live row is no longer needed.
+        try:
+            if self.postgres:
+                with self.db.cursor() as cursor:
+                    cursor.execute("DELETE FROM imports_importprogress WHERE batch_id = %s", [self.batch_id])
+            else:
+                self.db.execute("DELETE FROM progress WHERE batch_id = ?", [self.batch_id])
+        finally:
+            self.db.close()
 
     def __call__(self, done: int) -> None:
         if self.postgres:

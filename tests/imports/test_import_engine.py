@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from qualiflow.audit.models import AuditEntry
 from qualiflow.core.errors import Conflict
-from qualiflow.imports import services, worker
+from qualiflow.imports import progress, services, worker
 from qualiflow.imports.models import BatchStatus, ImportChange, ImportRowError
 from qualiflow.integration.models import OutboxEvent
 from qualiflow.people.models import Employee, EmployeeStatus
@@ -324,3 +324,13 @@ def test_worker_commits_queued_batches_with_progress(plant, legacy, admin_user, 
     assert (batch.status, batch.progress_done, batch.committed_by) == (BatchStatus.COMMITTED, 1, admin_user)
     entry = AuditEntry.objects.get(object_type="people.employee", action="create")
     assert (entry.actor_kind, entry.actor_name) == ("user", "admin")
+
+
+def test_progress_is_readable_from_outside_the_commit_transaction(plant, legacy, tmp_path):
+    path = write_csv(tmp_path / "e.csv", EMPLOYEE_HEADER, [
+        ["E1", "张", "伟", "2020-01-02", "SZ", "SZ-ASM", "", ""], ["E2", "李", "娜", "2020-01-02", "SZ", "SZ-ASM", "", ""]])
+    batch = _validated(path, "employees", legacy)
+    seen = []
+    services.batch_commit(batch=batch, on_progress=lambda done: seen.append((done, progress.read(batch.pk))))
+    assert seen == [(2, (2, 2))]
+    assert progress.read(batch.pk) is None
