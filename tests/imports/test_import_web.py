@@ -60,6 +60,8 @@ def test_an_auditor_sees_batches_but_cannot_import(make_user, login, legacy, pla
 
 def test_hr_admin_uploads_previews_commits_and_rolls_back(make_user, login, legacy, plant, tmp_path):
     client = login(make_user(Role.HR_ADMIN))
+    assert "employee_number*" in client.get("/imports/new/").content.decode()
+    assert "legacy-hr" in client.get("/imports/sources/").content.decode()
     response = client.post("/imports/new/", _upload_form(legacy, _file(tmp_path)))
     batch = ImportBatch.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/imports/{batch.pk}/"
@@ -78,6 +80,8 @@ def test_hr_admin_uploads_previews_commits_and_rolls_back(make_user, login, lega
     assert refused.status_code == 422 and Employee.objects.count() == 1
     assert client.post(f"/imports/{batch.pk}/rollback/", {"reason": "wrong file"}).status_code == 302
     assert Employee.objects.count() == 0
+    assert "wrong file" in client.get(f"/imports/{batch.pk}/").content.decode()
+    assert "employees.csv" in client.get("/imports/").content.decode()
 
 
 def test_error_report_downloads(make_user, login, legacy, plant, tmp_path):
