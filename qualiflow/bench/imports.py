@@ -17,6 +17,7 @@ import argparse
 import csv
 import datetime as dt
 import resource
+import shutil
 import sys
 import time
 import uuid
@@ -192,7 +193,6 @@ def _run(args: argparse.Namespace, engine: str, csv_path: Path) -> dict:
     written = TrainingRecord.objects.count()
     if written != args.rows:
         raise SystemExit(f"{written} records written, {args.rows} expected")
-    batch.file.delete(save=False)
     import_s = validate_s + commit_s
     return {
         "engine": engine,
@@ -243,3 +243,4 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             csv_path.unlink(missing_ok=True)
+            shutil.rmtree(csv_path.parent / "import-media", ignore_errors=True)
