@@ -4,6 +4,7 @@ schema validation errors into field messages in the caller's language."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
@@ -13,7 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
-from pydantic import ConfigDict, create_model
+from pydantic import ConfigDict, create_model, field_validator
 
 from .errors import CoreErrorCode, QualiflowError, ValidationFailed
 
@@ -55,10 +56,25 @@ def declare_input_refusals(document: dict[str, Any]) -> None:
                 })
 
 
+class InputSchema(Schema):
+    """Base of query and body schemas: a moment sent with any UTC offset is read as the same moment in UTC
+    (what the database stores; PostgreSQL refuses offsets beyond 15:59), one with no UTC equivalent is refused."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _moment_in_utc(cls, value: Any) -> Any:
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            try:
+                return value.astimezone(dt.UTC)
+            except OverflowError:
+                raise ValueError(_("Enter a moment between the years 1 and 9999 in UTC.")) from None
+        return value
+
+
 MAX_OFFSET = 1_000_000_000  # far beyond any list, and within every database's integer range
 
 
-class PageParams(Schema):
+class PageParams(InputSchema):
     limit: int = Field(50, ge=1, le=500, description="Items per page (1-500).")
     offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Items to skip.")
 
@@ -84,7 +100,7 @@ def patch_field(**constraints: Any) -> Any:
     return Field(None, json_schema_extra=_no_default, **constraints)
 
 
-class WriteSchema(Schema):
+class WriteSchema(InputSchema):
     """Request bodies refuse fields they do not know instead of silently ignoring them."""
 
     model_config = ConfigDict(extra="forbid")

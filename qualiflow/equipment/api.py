@@ -17,6 +17,7 @@ from ninja.responses import Status
 from qualiflow.accounts.api_auth import requires
 from qualiflow.accounts.roles import Perm
 from qualiflow.core.api import (
+    InputSchema,
     PageParams,
     WriteSchema,
     api_field_names,
@@ -283,7 +284,7 @@ class RecordCreateIn(RecordStartIn):
     certificate_number: str = Field("", max_length=100)
 
 
-class AvailabilityQuery(Schema):
+class AvailabilityQuery(InputSchema):
     at: dt.datetime | None = Field(None, description="The moment asked (default: now), with its time zone.")
 
 

@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema
 
 from qualiflow.accounts.api_auth import requires
 from qualiflow.accounts.roles import Perm
-from qualiflow.core.api import PageParams, error_responses, page_schema, paginate
+from qualiflow.core.api import InputSchema, PageParams, error_responses, page_schema, paginate
 
 from ..selectors import reports as selectors
 from ..views.reports import passport_response
@@ -126,7 +126,7 @@ class EmployeeStatusOut(Schema):
     qualifications: list[QualificationStatusOut]
 
 
-class StatusParams(Schema):
+class StatusParams(InputSchema):
     at: dt.datetime | None = Field(None, description="The moment to compute the status for; default: now.")
 
 
