@@ -166,7 +166,23 @@ def test_openapi_document_is_valid_and_complete(client):
                 "/api/v1/production/runs/{run_id}/track-out", "/api/v1/production/refusals/{refusal_id}",
                 "/api/v1/production/calibration-impact/{record_id}",
                 "/api/v1/production/work-orders/{work_order_id}/dhr", "/api/v1/production/dhr-exports/{export_id}",
-                "/api/v1/production/dhr-exports/{export_id}/pdf"}
+                "/api/v1/production/dhr-exports/{export_id}/pdf",
+                # Integration: webhooks, their deliveries and the event log.
+                "/api/v1/integration/webhooks", "/api/v1/integration/webhooks/{webhook_id}",
+                "/api/v1/integration/webhooks/{webhook_id}/deactivate", "/api/v1/integration/deliveries",
+                "/api/v1/integration/deliveries/{delivery_id}/redeliver", "/api/v1/integration/events",
+                "/api/v1/integration/events/{event_id}",
+                # Automation rules (written, activated, deactivated, tried on a stored event) and their firings.
+                "/api/v1/automation/rules", "/api/v1/automation/rules/{rule_id}",
+                "/api/v1/automation/rules/{rule_id}/activate", "/api/v1/automation/rules/{rule_id}/deactivate",
+                "/api/v1/automation/rules/{rule_id}/test", "/api/v1/automation/firings",
+                # Imports: batches (upload with dry run, errors, commit, rollback), source systems and mappings.
+                "/api/v1/imports/batches", "/api/v1/imports/batches/{batch_id}",
+                "/api/v1/imports/batches/{batch_id}/errors", "/api/v1/imports/batches/{batch_id}/commit",
+                "/api/v1/imports/batches/{batch_id}/rollback", "/api/v1/imports/sources",
+                "/api/v1/imports/sources/{code}", "/api/v1/imports/sources/{code}/columns",
+                "/api/v1/imports/sources/{code}/columns/{kind}", "/api/v1/imports/sources/{code}/values",
+                "/api/v1/imports/sources/{code}/values/{mapping_id}"}
     for action in ("release", "start", "complete", "close", "cancel"):
         expected.add(f"/api/v1/production/work-orders/{{work_order_id}}/{action}")
     for kind in ("companies", "sites", "departments", "lines", "work-centers", "positions"):
@@ -182,8 +198,9 @@ def test_openapi_document_is_valid_and_complete(client):
             if method in ("post", "patch"):
                 assert "422" in operation["responses"], (method, path)
     assert len(operation_ids) == len(set(operation_ids))
-    # 89 before production: 30 production, 17 equipment and 4 quality operations since.
-    assert len(operation_ids) == 140
+    # 89 before production: 30 production, 17 equipment and 4 quality operations since; then 9 integration,
+    # 8 automation and 14 import operations.
+    assert len(operation_ids) == 171
     assert set(document["components"]["securitySchemes"]) == {"BearerTokenAuth", "SessionAuth"}
 
 
