@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F
 from django.utils import timezone
 
 import qualiflow
@@ -107,39 +107,57 @@ def _db_value(model, field: str, value):
 
 
 def _insert(model, columns: list[str], rows: list[tuple], *, ignore_conflicts: bool = False) -> None:
-    """A plain multi-row INSERT: building a model instance per row costs more than the row itself here."""
+    """Plain multi-row INSERTs, a few hundred rows per statement: building a model instance per row costs
+    more than the row itself here, and one statement per row costs a round trip each."""
     if not rows:
         return
     quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-           f"VALUES ({', '.join(['%s'] * len(columns))})" + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""))
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) VALUES "
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    one = f"({', '.join(['%s'] * len(columns))})"
+    per_statement = max(1, min(500, (connection.features.max_query_params or 10_000) // len(columns)))
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            cursor.execute(head + ", ".join([one] * len(chunk)) + tail, [value for row in chunk for value in row])
 
 
 # ---- claims -------------------------------------------------------------------------------------------
 
 
+# Due, not held, reachable and not behind an earlier delivery of the same target and subject that is
+# waiting (backing off) or held: the earliest such delivery per (target, subject) is found once, grouped,
+# and joined, instead of a correlated check per candidate row (which PostgreSQL runs row by row).
+_CLAIMABLE_SQL = """
+SELECT d.id, d.target, d.subject, d.event_id, d.attempts, d.webhook_id
+FROM integration_delivery d
+LEFT JOIN integration_webhook w ON w.id = d.webhook_id
+LEFT JOIN (
+    SELECT target, subject, MIN(event_id) AS first_waiting FROM integration_delivery
+    WHERE status = %s AND (next_attempt_at > %s OR claimed_until > %s)
+    GROUP BY target, subject
+) b ON b.target = d.target AND b.subject = d.subject
+WHERE d.status = %s AND d.next_attempt_at <= %s AND (d.claimed_until IS NULL OR d.claimed_until <= %s)
+  AND (b.first_waiting IS NULL OR d.event_id < b.first_waiting)
+  AND (w.is_active = %s OR d.target = %s)
+ORDER BY d.event_id
+LIMIT %s
+"""
+
+
 def _claim(token: str, limit: int) -> list[Claimed]:
     now = timezone.now()
+    at = _db_value(Delivery, "next_attempt_at", now)
+    pending = DeliveryStatus.PENDING.value
+    # Without a NATS URL, no target matches the second alternative of the reachability check.
+    nats = NATS_TARGET if settings.QUALIFLOW_NATS_URL else ""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CLAIM_LOCK])
-        held = Q(claimed_until__isnull=False, claimed_until__gt=now)
-        blocked = Delivery.objects.filter(
-            status=DeliveryStatus.PENDING, target=OuterRef("target"), subject=OuterRef("subject"),
-            event_id__lt=OuterRef("event_id"),
-        ).filter(Q(next_attempt_at__gt=now) | held)
-        reachable = Q(webhook__is_active=True)
-        if settings.QUALIFLOW_NATS_URL:
-            reachable |= Q(target=NATS_TARGET)
-        rows = [
-            Claimed(*row)
-            for row in Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .exclude(held).filter(reachable).exclude(Exists(blocked))
-            .order_by("event_id").values_list("id", "target", "subject", "event_id", "attempts", "webhook_id")[:limit]
-        ]
+            cursor.execute(_CLAIMABLE_SQL, [pending, at, at, pending, at, at, True, nats, limit])
+            webhook_key = Webhook._meta.pk.to_python  # SQLite hands back the key as hex text
+            rows = [Claimed(*row[:5], webhook_key(row[5]) if row[5] else None) for row in cursor.fetchall()]
         if rows:
             Delivery.objects.filter(id__in=[r.id for r in rows]).update(
                 claimed_until=now + dt.timedelta(seconds=lease_seconds()), claim=token
