@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from django.db import transaction
+from django.utils import translation
 
 from qualiflow.accounts import services as account_services
 from qualiflow.accounts.models import User
@@ -92,7 +93,9 @@ def seed_plant(
         )
         production_seed.seed_production(seed=seed, reason=SEED_REASON, password=DEMO_PASSWORD, progress=progress)
         # Active from now: the plant's default rules react to what happens next, not to the seeded history.
-        rules = automation_services.rules_install_defaults()
+        # Named in the plant's language, like the rest of its records.
+        with translation.override("zh-hans"):
+            rules = automation_services.rules_install_defaults()
         progress(f"automation: {len(rules)} default rules")
     return SeedResult(employees=len(people), api_token=token)
 
