@@ -19,9 +19,10 @@ from typing import Any
 import openpyxl
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -29,11 +30,18 @@ from qualiflow.accounts import services as account_services
 from qualiflow.accounts.models import ApiToken, ESignature, Notification, User
 from qualiflow.accounts.roles import Role, ScopeKind
 from qualiflow.audit.models import AuditEntry
+from qualiflow.automation import engine as automation_engine
+from qualiflow.automation import services as automation_services
+from qualiflow.automation.models import AutomationRule, RuleFiring
 from qualiflow.documents import services as document_services
 from qualiflow.documents.models import Document, DocumentRevision
 from qualiflow.equipment import services as equipment_services
 from qualiflow.equipment.models import Equipment, EquipmentClass, EquipmentPlan, EquipmentRecord
-from qualiflow.integration.models import OutboxEvent
+from qualiflow.imports import services as import_services
+from qualiflow.imports.models import ColumnMapping, ImportBatch, ImportRowError, SourceSystem, ValueMapping
+from qualiflow.integration import dispatch
+from qualiflow.integration import services as integration_services
+from qualiflow.integration.models import Delivery, DeliveryStatus, OutboxEvent, Webhook
 from qualiflow.org import services as org_services
 from qualiflow.org.models import Company, Department, Position, ProductionLine, Site, WorkCenter
 from qualiflow.people import services as people_services
@@ -54,6 +62,9 @@ from qualiflow.production.services import orders as order_services
 from qualiflow.production.services import station as station_services
 from qualiflow.quality import services as quality_services
 from qualiflow.quality.models import QualityEvent
+from qualiflow.scim import services as scim_services
+from qualiflow.scim.domain.mapping import GroupState
+from qualiflow.scim.models import ScimAccount, ScimGroup, ScimGroupMembership
 from qualiflow.shell.navigation import DOMAINS
 from qualiflow.training import services as training_services
 from qualiflow.training.models import (
@@ -100,7 +111,10 @@ class Expect:
     ok_when_signed_in: int | None = None  # when it differs for a signed-in caller (the login page)
     hidden: frozenset[str] = frozenset()  # signed-in callers answered 404: the record is not theirs to see
     refused_on_form: frozenset[str] = frozenset()  # 200, the service's refusal shown on the form
-    writes: bool = False  # an allowed call changes regulated data (an audit entry appears)
+    writes: bool = False  # an allowed call changes data (an audit entry appears, or see `written`)
+    # Where an allowed write shows: "audit" (an entry appears), or for records kept outside the audit trail
+    # (webhooks, deliveries, import batches) the key of their rows in `state()`, which must change.
+    written: str = "audit"
     # The form (context name) and its errors a `refused_on_form` caller sees.
     form_errors: tuple[str, dict] = ("sign_form", {"__all__": ["You are not allowed to sign records."]})
     # API callers ("role" or "role/auth") answered otherwise than plainly refused: (caller, status, error code).
@@ -146,6 +160,12 @@ UI_EQUIPMENT_SERVICERS = {"system_admin", "maintenance"}
 UI_QUALITY_READERS = {"system_admin", "production_supervisor", "qa", "auditor"}
 UI_QUALITY_MANAGERS = {"system_admin", "qa"}
 UI_QUALITY_APPROVERS = {"system_admin", "qa"}
+# The integration hub: integration.view (webhooks, deliveries, events, rules, firings, import batches) is held by
+# both administrators and the auditor, integration.manage (webhooks, rules, redelivery) by the system
+# administrator only, integration.import (imports, source systems and mappings) by both administrators.
+UI_INTEGRATION_READERS = {"system_admin", "hr_admin", "auditor"}
+UI_INTEGRATION_MANAGERS = {"system_admin"}
+UI_IMPORTERS = {"system_admin", "hr_admin"}
 
 # (URL name, method) -> expectation. Org pages are generic over the kind of unit; they are exercised with
 # production lines.
@@ -346,6 +366,55 @@ UI_TABLE: dict[tuple[str, str], Expect] = {
     ("quality:event_close", "GET"): expect(UI_QUALITY_APPROVERS, hidden={"production_supervisor"}),
     ("quality:event_close", "POST"): expect(UI_QUALITY_APPROVERS, ok=302, hidden={"production_supervisor"},
                                             writes=True),
+    # Integration: webhooks (kept outside the audit trail: their rows show the write), deliveries, the event log.
+    ("integration:overview", "GET"): expect(UI_INTEGRATION_READERS),
+    ("integration:webhook_list", "GET"): expect(UI_INTEGRATION_READERS),
+    ("integration:webhook_create", "GET"): expect(UI_INTEGRATION_MANAGERS),
+    ("integration:webhook_create", "POST"): expect(UI_INTEGRATION_MANAGERS, ok=302, writes=True, written="Webhook"),
+    ("integration:webhook_detail", "GET"): expect(UI_INTEGRATION_READERS),
+    ("integration:webhook_edit", "GET"): expect(UI_INTEGRATION_MANAGERS),
+    ("integration:webhook_edit", "POST"): expect(UI_INTEGRATION_MANAGERS, ok=302, writes=True, written="Webhook"),
+    ("integration:webhook_deactivate", "POST"): expect(UI_INTEGRATION_MANAGERS, ok=302, writes=True,
+                                                       written="Webhook"),
+    ("integration:delivery_list", "GET"): expect(UI_INTEGRATION_READERS),
+    ("integration:delivery_detail", "GET"): expect(UI_INTEGRATION_READERS),
+    # The dead letter is queued again.
+    ("integration:delivery_redeliver", "POST"): expect(UI_INTEGRATION_MANAGERS, ok=302, writes=True,
+                                                       written="Delivery"),
+    ("integration:event_list", "GET"): expect(UI_INTEGRATION_READERS),
+    ("integration:event_detail", "GET"): expect(UI_INTEGRATION_READERS),
+    # Automation rules: the active rule is edited, deactivated and tried (a dry run writes nothing); the
+    # inactive one, which needs no signature, is activated.
+    ("automation:rule_list", "GET"): expect(UI_INTEGRATION_READERS),
+    ("automation:rules", "GET"): expect(UI_INTEGRATION_READERS),
+    ("automation:rule_create", "GET"): expect(UI_INTEGRATION_MANAGERS),
+    ("automation:rule_create", "POST"): expect(UI_INTEGRATION_MANAGERS, ok=302, writes=True),
+    ("automation:rule_detail", "GET"): expect(UI_INTEGRATION_READERS),
+    ("automation:rule_edit", "GET"): expect(UI_INTEGRATION_MANAGERS),
+    ("automation:rule_edit", "POST"): expect(UI_INTEGRATION_MANAGERS, ok=302, writes=True),
+    ("automation:rule_activate", "GET"): expect(UI_INTEGRATION_MANAGERS),
+    ("automation:rule_activate", "POST"): expect(UI_INTEGRATION_MANAGERS, ok=302, writes=True),
+    ("automation:rule_deactivate", "POST"): expect(UI_INTEGRATION_MANAGERS, ok=302, writes=True),
+    ("automation:rule_test", "GET"): expect(UI_INTEGRATION_READERS),
+    ("automation:firing_list", "GET"): expect(UI_INTEGRATION_READERS),
+    ("automation:event_detail", "GET"): expect(UI_INTEGRATION_READERS),
+    # Imports: the validated batch is committed (queued: its row shows it), the committed one rolled back.
+    ("imports:batch_list", "GET"): expect(UI_INTEGRATION_READERS),
+    ("imports:batch_upload", "GET"): expect(UI_IMPORTERS),
+    ("imports:batch_upload", "POST"): expect(UI_IMPORTERS, ok=302, writes=True, written="ImportBatch"),
+    ("imports:batch_detail", "GET"): expect(UI_INTEGRATION_READERS),
+    ("imports:batch_progress", "GET"): expect(UI_INTEGRATION_READERS),
+    ("imports:batch_commit", "POST"): expect(UI_IMPORTERS, ok=302, writes=True, written="ImportBatch"),
+    ("imports:batch_rollback", "GET"): expect(UI_IMPORTERS),
+    ("imports:batch_rollback", "POST"): expect(UI_IMPORTERS, ok=302, writes=True),
+    ("imports:batch_errors_csv", "GET"): expect(UI_INTEGRATION_READERS),
+    ("imports:batch_errors_xlsx", "GET"): expect(UI_INTEGRATION_READERS),
+    ("imports:source_list", "GET"): expect(UI_INTEGRATION_READERS),
+    ("imports:source_list", "POST"): expect(UI_IMPORTERS, ok=302, writes=True),
+    ("imports:source_detail", "GET"): expect(UI_INTEGRATION_READERS),
+    ("imports:column_mapping_edit", "POST"): expect(UI_IMPORTERS, ok=302, writes=True),
+    ("imports:value_mapping_add", "POST"): expect(UI_IMPORTERS, ok=302, writes=True),
+    ("imports:value_mapping_delete", "POST"): expect(UI_IMPORTERS, ok=302, writes=True),
     ("api-v1:openapi-json", "GET"): expect(EVERYONE),
     ("api-v1:openapi-view", "GET"): expect(EVERYONE),
     ("api-v1:api-root", "GET"): expect(EVERYONE, ok=404),
@@ -378,6 +447,11 @@ API_EQUIPMENT_MANAGERS = {"system_admin", "maintenance"}
 API_EQUIPMENT_SERVICERS = {"system_admin", "maintenance"}
 API_QUALITY_READERS = {"system_admin", "production_supervisor", "qa", "auditor"}
 API_QUALITY_MANAGERS = {"system_admin", "qa"}
+# The integration hub, as in the UI: the integration client (an ERP / MES, an identity provider) holds none of
+# integration.view / manage / import.
+API_INTEGRATION_READERS = {"system_admin", "hr_admin", "auditor"}
+API_INTEGRATION_MANAGERS = {"system_admin"}
+API_IMPORTERS = {"system_admin", "hr_admin"}
 # Approving a routing is signed in one's own session: the managers' tokens are refused with this code (the
 # other tokens lack production.manage and are refused before that).
 ROUTING_TOKEN_SIGNS = tuple((f"{role}/token", 403, "accounts.signature_not_allowed")
@@ -550,8 +624,71 @@ API_TABLE: dict[str, Expect] = {
     "quality_event_open": expect(API_QUALITY_MANAGERS, ok=201, writes=True),
     "quality_event_get": expect(API_QUALITY_READERS - {"production_supervisor"}, hidden={"production_supervisor"}),
     "quality_event_update": expect(API_QUALITY_MANAGERS, writes=True),
+    # Integration: webhooks, deliveries and the event log.
+    "integration_webhook_list": expect(API_INTEGRATION_READERS),
+    "integration_webhook_create": expect(API_INTEGRATION_MANAGERS, ok=201, writes=True, written="Webhook"),
+    "integration_webhook_get": expect(API_INTEGRATION_READERS),
+    "integration_webhook_update": expect(API_INTEGRATION_MANAGERS, writes=True, written="Webhook"),
+    "integration_webhook_deactivate": expect(API_INTEGRATION_MANAGERS, writes=True, written="Webhook"),
+    "integration_delivery_list": expect(API_INTEGRATION_READERS),
+    "integration_delivery_redeliver": expect(API_INTEGRATION_MANAGERS, writes=True, written="Delivery"),
+    "integration_event_list": expect(API_INTEGRATION_READERS),
+    "integration_event_get": expect(API_INTEGRATION_READERS),
+    # Automation rules and their firings (the dry run writes nothing).
+    "automation_rule_list": expect(API_INTEGRATION_READERS),
+    "automation_rule_create": expect(API_INTEGRATION_MANAGERS, ok=201, writes=True),
+    "automation_rule_get": expect(API_INTEGRATION_READERS),
+    "automation_rule_update": expect(API_INTEGRATION_MANAGERS, writes=True),
+    "automation_rule_activate": expect(API_INTEGRATION_MANAGERS, writes=True),
+    "automation_rule_deactivate": expect(API_INTEGRATION_MANAGERS, writes=True),
+    "automation_rule_test": expect(API_INTEGRATION_READERS),
+    "automation_firing_list": expect(API_INTEGRATION_READERS),
+    # Imports: batches, source systems and their mappings.
+    "imports_batch_create": expect(API_IMPORTERS, ok=201, writes=True, written="ImportBatch"),
+    "imports_batch_list": expect(API_INTEGRATION_READERS),
+    "imports_batch_get": expect(API_INTEGRATION_READERS),
+    "imports_batch_errors": expect(API_INTEGRATION_READERS),
+    "imports_batch_commit": expect(API_IMPORTERS, ok=202, writes=True, written="ImportBatch"),
+    "imports_batch_rollback": expect(API_IMPORTERS, writes=True),
+    "imports_source_list": expect(API_INTEGRATION_READERS),
+    "imports_source_create": expect(API_IMPORTERS, ok=201, writes=True),
+    "imports_source_update": expect(API_IMPORTERS, writes=True),
+    "imports_column_mapping_list": expect(API_INTEGRATION_READERS),
+    "imports_column_mapping_set": expect(API_IMPORTERS, writes=True),
+    "imports_value_mapping_list": expect(API_INTEGRATION_READERS),
+    "imports_value_mapping_set": expect(API_IMPORTERS, ok=201, writes=True),
+    "imports_value_mapping_delete": expect(API_IMPORTERS, ok=204, writes=True),
 }
 PDF_OPERATIONS = {"training_passport", "production_dhr_export_pdf"}
+
+# SCIM 2.0 under /scim/v2/ takes API tokens only: a token of a holder of integration.provision (the system
+# administrator, the integration client) is served, any other token refused (403); a browser session is no
+# credential there and is answered like none at all (401). (URL name, method) -> expectation for tokens.
+SCIM_PROVISIONERS = {"system_admin", "integration"}
+SCIM_TABLE: dict[tuple[str, str], Expect] = {
+    ("scim:service_provider_config", "GET"): expect(SCIM_PROVISIONERS),
+    ("scim:resource_types", "GET"): expect(SCIM_PROVISIONERS),
+    ("scim:resource_type", "GET"): expect(SCIM_PROVISIONERS),
+    ("scim:schemas", "GET"): expect(SCIM_PROVISIONERS),
+    ("scim:schema", "GET"): expect(SCIM_PROVISIONERS),
+    ("scim:users", "GET"): expect(SCIM_PROVISIONERS),
+    ("scim:users", "POST"): expect(SCIM_PROVISIONERS, ok=201, writes=True),
+    ("scim:users_search", "POST"): expect(SCIM_PROVISIONERS),
+    # The operator's login (linked to their employee record).
+    ("scim:user", "GET"): expect(SCIM_PROVISIONERS),
+    ("scim:user", "PATCH"): expect(SCIM_PROVISIONERS, writes=True),
+    ("scim:user", "DELETE"): expect(SCIM_PROVISIONERS, ok=204, writes=True),
+    ("scim:groups", "GET"): expect(SCIM_PROVISIONERS),
+    ("scim:groups", "POST"): expect(SCIM_PROVISIONERS, ok=201, writes=True),
+    ("scim:groups_search", "POST"): expect(SCIM_PROVISIONERS),
+    ("scim:group", "GET"): expect(SCIM_PROVISIONERS),
+    ("scim:group", "PATCH"): expect(SCIM_PROVISIONERS, writes=True),
+    ("scim:group", "DELETE"): expect(SCIM_PROVISIONERS, ok=204, writes=True),
+    # Searching every resource type at once is not supported: 501 for those let in.
+    ("scim:search", "POST"): expect(SCIM_PROVISIONERS, ok=501),
+    # Any other path under /scim/v2/: SCIM's own 404 for those let in.
+    ("scim:not_found", "GET"): expect(SCIM_PROVISIONERS, ok=404),
+}
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -597,7 +734,7 @@ def test_every_api_operation_has_a_row(operations):
 
 
 def test_every_url_pattern_has_a_row(operations):
-    ui_keys = {name for name, _method in UI_TABLE}
+    ui_keys = {name for name, _method in (*UI_TABLE, *SCIM_TABLE)}
     api_paths = {path for _method, path in operations.values()}
     seen_ui, missing = set(), []
     for route, key in _url_patterns():
@@ -639,6 +776,7 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
     t: Training | None = None  # the training and document records every training / documents row acts on
     p: Production | None = None  # the production, equipment and quality records their rows act on
+    h: Hub | None = None  # the integration, automation, import and SCIM records their rows act on
 
 
 @dataclass
@@ -750,6 +888,65 @@ def _build_production(w: World) -> Production:
                       order("PM-WO-B", w.line_b), asset("PM-EQ-B", w.line_b))
 
 
+@dataclass
+class Hub:
+    webhook: Webhook  # active, for the automation's events; nothing listens at its address
+    delivery: Delivery  # the webhook's, dead after its one failed attempt: the target of redelivery
+    event: OutboxEvent  # the delivery's event
+    rule: AutomationRule  # active, on gate refusals; edited, deactivated and tried
+    draft_rule: AutomationRule  # inactive, needs no signature: the target of activation
+    firing: RuleFiring  # of `rule` on the gate refusal's event (skipped: its condition does not hold)
+    source: SourceSystem  # with a column mapping for positions and one value mapping
+    value_mapping: ValueMapping
+    batch: ImportBatch  # positions, validated without errors: the target of commit
+    committed: ImportBatch  # positions, committed: the target of rollback
+    group: ScimGroup
+
+
+def _positions_file(code: str) -> bytes:
+    """A legacy export of one position, in the headers the source system's column mapping names."""
+    return f"岗位编码,岗位名称,部门\n{code},质检员,ASM\n".encode()
+
+
+def _build_hub(w: World) -> Hub:
+    """A webhook with a dead delivery, an active and an inactive automation rule with a firing, a source
+    system with its mappings, a validated and a committed import batch, and a SCIM group."""
+    # Nothing listens on port 9 here: the one attempt allowed fails at once and the delivery is dead.
+    webhook = integration_services.webhook_create(data={
+        "name": "PM-Hook", "url": "http://127.0.0.1:9/hook", "event_types": ["automation.rule.*"], "max_attempts": 1})
+    notify = [{"type": "notify", "to": ["person"], "subject": "提醒", "body": "{data.employee_number}"}]
+    rule = automation_services.rule_activate(rule=automation_services.rule_create(data={
+        "name": "PM 拒绝提醒", "triggers": ["production.operation.refused"],
+        "condition": {"eq": ["data.employee_number", "nobody"]}, "actions": notify}))
+    draft_rule = automation_services.rule_create(data={"name": "PM 草稿规则", "triggers": ["quality.event.*"],
+                                                       "actions": notify})
+    firing = automation_engine.fire(rule, OutboxEvent.objects.filter(type="production.operation.refused").get())
+    while dispatch.fan_out():
+        pass
+    assert dispatch.send_due()
+    delivery = Delivery.objects.filter(webhook=webhook, status=DeliveryStatus.DEAD).select_related("event").first()
+    assert delivery is not None
+
+    source = import_services.source_system_create(code="pm-hr", name="旧HR系统")
+    import_services.column_mapping_set(source=source, kind="positions",
+                                       columns={"code": "岗位编码", "name": "岗位名称", "department": "部门"})
+    value_mapping = import_services.value_mapping_set(source=source, field="department", legacy_value="ASM",
+                                                      value=w.assembly.code)
+
+    def validated(code: str) -> ImportBatch:
+        batch = import_services.batch_upload(kind="positions", source=source, file=ContentFile(_positions_file(code)),
+                                             file_name="positions.csv")
+        batch = import_services.batch_validate(batch=batch)
+        assert (batch.status, batch.error_count, batch.created_count) == ("validated", 0, 1)
+        return batch
+
+    committed = import_services.batch_commit(batch=validated("PM-POS-1"))
+    assert committed.status == "committed"
+    group = scim_services.group_create(state=GroupState(display_name="PM 组", external_id=None, member_ids=()))
+    return Hub(webhook, delivery, delivery.event, rule, draft_rule, firing, source, value_mapping,
+               validated("PM-POS-2"), committed, group)
+
+
 def _build_world() -> World:
     create = org_services.org_unit_create
     company = create(model=Company, data={"code": "PM", "name": "矩阵医疗", "name_en": "Matrix Medical"})
@@ -792,6 +989,7 @@ def _build_world() -> World:
               operator_position, supervisor_position, employee, outsider, spare_token, users, tokens)
     w.t = _build_training(w)
     w.p = _build_production(w)
+    w.h = _build_hub(w)
     return w
 
 
@@ -853,9 +1051,10 @@ def _build_training(w: World) -> Training:
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    """Built once in an outer transaction; each test's own transaction is a savepoint inside it."""
-    with django_db_blocker.unblock():
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Built once in an outer transaction; each test's own transaction is a savepoint inside it. Uploaded
+    files (import batches) go to a directory of the module's own."""
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
@@ -878,7 +1077,9 @@ def state() -> dict[str, Any]:
                   TrainingAssignment, TrainingSession, Attendance, TrainingRecord, EffectivenessCheck, Certificate,
                   Document, DocumentRevision, Notification, Product, Routing, Operation, WorkOrder,
                   WorkOrderOperation, OperationRun, GateRefusal, DhrExport, EquipmentClass, Equipment, EquipmentPlan,
-                  EquipmentRecord, QualityEvent):
+                  EquipmentRecord, QualityEvent, Webhook, Delivery, AutomationRule, RuleFiring, SourceSystem,
+                  ColumnMapping, ValueMapping, ImportBatch, ImportRowError, ScimGroup, ScimGroupMembership,
+                  ScimAccount):
         snapshot[model.__name__] = list(model.objects.order_by("pk").values())
     snapshot["ApiToken"] = list(ApiToken.objects.order_by("pk").values("pk", "user_id", "name", "expires_at",
                                                                         "revoked_at"))
@@ -978,6 +1179,28 @@ def ui_request(key: tuple[str, str], w: World) -> tuple[str, dict | None]:
         urls[name] = reverse(name, kwargs={"record_pk": record.pk})
     elif name == "equipment:class_edit":
         urls[name] = reverse(name, kwargs={"class_pk": p.equipment_class.pk})
+    h = w.h
+    # Integration, automation and import pages on one record: the record each is about.
+    hub_pages = {
+        "integration:webhook_detail": h.webhook, "integration:webhook_edit": h.webhook,
+        "integration:webhook_deactivate": h.webhook, "integration:delivery_detail": h.delivery,
+        "integration:delivery_redeliver": h.delivery, "automation:rule_detail": h.rule, "automation:rule_edit": h.rule,
+        "automation:rule_deactivate": h.rule, "automation:rule_test": h.rule, "automation:rule_activate": h.draft_rule,
+        "imports:batch_detail": h.batch, "imports:batch_progress": h.batch, "imports:batch_commit": h.batch,
+        "imports:batch_errors_csv": h.batch, "imports:batch_errors_xlsx": h.batch,
+        "imports:batch_rollback": h.committed, "imports:source_detail": h.source,
+        "imports:value_mapping_add": h.source,
+    }
+    if name in hub_pages:
+        urls[name] = reverse(name, kwargs={"pk": hub_pages[name].pk})
+    elif name in ("integration:event_detail", "automation:event_detail"):
+        urls[name] = reverse(name, kwargs={"event_id": h.event.id})
+    elif name == "imports:column_mapping_edit":
+        urls[name] = reverse(name, kwargs={"pk": h.source.pk, "kind": "positions"})
+    elif name == "imports:value_mapping_delete":
+        urls[name] = reverse(name, kwargs={"pk": h.source.pk, "mapping_pk": h.value_mapping.pk})
+    if name == "automation:rule_test":  # the dry run against a stored event
+        urls[name] += f"?event={h.event.id}"
     url = urls.get(name) or reverse(name)
     if method == "GET":
         return url, None
@@ -1047,8 +1270,40 @@ def ui_request(key: tuple[str, str], w: World) -> tuple[str, dict | None]:
                                  "site": str(w.site_a.pk), "reason": "Matrix"},
         "quality:event_edit": {"title": "改名", "description": "", "reason": "Matrix"},
         "quality:event_close": {"summary": "Burrs removed.", "password": PASSWORD, "reason": "Matrix"},
+        "integration:webhook_create": {"name": "PM-Hook-New", "url": "https://erp.example.com/hook",
+                                       "event_types": "training.qualification.*", "max_attempts": "5"},
+        "integration:webhook_edit": {"name": "PM-Hook", "url": "https://erp.example.com/hook",
+                                     "event_types": "automation.rule.*", "max_attempts": "3", "is_active": "on",
+                                     "rotate_secret": ""},
+        "integration:webhook_deactivate": {},
+        "integration:delivery_redeliver": {},
+        "automation:rule_create": _rule_form(name="PM 新规则"),
+        "automation:rule_edit": _rule_form(name="PM 拒绝提醒", description="改"),
+        "automation:rule_activate": {},
+        "automation:rule_deactivate": {},
+        "imports:batch_upload": {"kind": "positions", "source": str(w.h.source.pk)},
+        "imports:batch_commit": {},
+        "imports:batch_rollback": {"reason": "Matrix"},
+        "imports:source_list": {"code": "pm-mes", "name": "旧MES"},
+        "imports:column_mapping_edit": {"positions-code": "编码", "positions-name": "名称"},
+        "imports:value_mapping_add": {"field": "department", "legacy_value": "IM", "value": w.moulding.code},
+        "imports:value_mapping_delete": {},
     }
     return url, bodies[name]
+
+
+def _rule_form(**overrides) -> dict:
+    data = {"name": "PM 规则", "description": "", "triggers": "production.operation.refused", "condition": "",
+            "actions": json.dumps([{"type": "notify", "to": ["manager"], "subject": "拒绝", "body": "拒绝"}])}
+    data.update(overrides)
+    return data
+
+
+# Pages whose form carries a file: (field, name, content).
+UI_FILES = {
+    ("training:certificate_upload", "POST"): ("scan", "scan.pdf", MINIMAL_PDF),
+    ("imports:batch_upload", "POST"): ("file", "positions.csv", _positions_file("PM-POS-3")),
+}
 
 
 def _product_form(**overrides) -> dict:
@@ -1072,6 +1327,13 @@ def _equipment_form(w: World, **overrides) -> dict:
             "manufacturer": "", "model_number": "", "serial_number": "", "reason": "Matrix"}
     data.update(overrides)
     return data
+
+
+def _assert_written(rule: Expect, before: dict[str, Any], after: dict[str, Any]) -> None:
+    if rule.written == "audit":
+        assert after["audit"] > before["audit"]
+    else:
+        assert after[rule.written] != before[rule.written]
 
 
 def _signed_in_client(w: World, role: str) -> Client:
@@ -1116,8 +1378,9 @@ def test_ui(key, role, w):
     signed_in = role not in (ANONYMOUS, Role.INTEGRATION)
     url, data = ui_request(key, w)
     before = state()
-    if key == ("training:certificate_upload", "POST"):
-        data = {**data, "scan": SimpleUploadedFile("scan.pdf", MINIMAL_PDF)}
+    if key in UI_FILES:
+        field_name, file_name, content = UI_FILES[key]
+        data = {**data, field_name: SimpleUploadedFile(file_name, content)}
     response = client.get(url) if data is None else client.post(url, data)
     body = _body(response)
     after = state()
@@ -1127,7 +1390,7 @@ def test_ui(key, role, w):
         if response.status_code == 302:
             assert not response["Location"].startswith(reverse("accounts:login")) or key[0] == "accounts:logout"
         if rule.writes:
-            assert after["audit"] > before["audit"]
+            _assert_written(rule, before, after)
         return
     assert after == before, "a refused request wrote something"
     if not signed_in:
@@ -1208,6 +1471,18 @@ def api_request(operation: str, method: str, path: str, w: World) -> tuple[str, 
         "{target_kind}/{target}": f"position/{w.supervisor_position.pk}",
     }.items():
         path = path.replace(placeholder, str(value))
+    h = w.h
+    # Integration, automation and import records: the committed batch is rolled back, the inactive rule
+    # activated; every other operation acts on the validated batch and the active rule.
+    batch = h.committed if operation == "imports_batch_rollback" else h.batch
+    rule = h.draft_rule if operation == "automation_rule_activate" else h.rule
+    if path.startswith(("/api/v1/integration/", "/api/v1/automation/", "/api/v1/imports/")):
+        for placeholder, value in {
+            "{webhook_id}": h.webhook.pk, "{delivery_id}": h.delivery.pk, "{event_id}": h.event.id,
+            "{rule_id}": rule.pk, "{batch_id}": batch.pk, "{code}": h.source.code, "{kind}": "positions",
+            "{mapping_id}": h.value_mapping.pk,
+        }.items():
+            path = path.replace(placeholder, str(value))
     if method in ("get", "delete"):
         return path, None
     org_create = {
@@ -1297,8 +1572,33 @@ def api_request(operation: str, method: str, path: str, w: World) -> tuple[str, 
         "quality_event_open": {"kind": "nonconformance", "title": "新事件", "site_id": str(w.site_a.pk),
                                "reason": "Matrix"},
         "quality_event_update": {"title": "改名", "reason": "Matrix"},
+        "integration_webhook_create": {"name": "PM-Hook-New", "url": "https://erp.example.com/hook",
+                                       "event_types": ["training.qualification.*"]},
+        "integration_webhook_update": {"url": "https://erp.example.com/hook", "max_attempts": 3},
+        "integration_webhook_deactivate": {},
+        "integration_delivery_redeliver": {},
+        "automation_rule_create": {"name": "PM 新规则", "triggers": ["production.operation.refused"],
+                                   "actions": [{"type": "notify", "to": ["manager"], "subject": "拒绝", "body": "拒绝"}]},
+        "automation_rule_update": {"description": "改"},
+        "automation_rule_activate": {},
+        "automation_rule_deactivate": {},
+        "automation_rule_test": {"event_id": str(h.event.id)},
+        "imports_batch_create": {"kind": "positions", "source": h.source.code},
+        "imports_batch_commit": {},
+        "imports_batch_rollback": {"reason": "Matrix"},
+        "imports_source_create": {"code": "pm-mes", "name": "旧MES"},
+        "imports_source_update": {"name": "改名"},
+        "imports_column_mapping_set": {"columns": {"code": "编码", "name": "名称"}},
+        "imports_value_mapping_set": {"field": "department", "legacy_value": "IM", "value": w.moulding.code},
     }
     return path, bodies[operation]
+
+
+# Operations whose body is a form with a file, not JSON: (field, name, content).
+API_FILES = {
+    "training_certificate_record": ("scan", "scan.pdf", MINIMAL_PDF),
+    "imports_batch_create": ("file", "positions.csv", _positions_file("PM-POS-3")),
+}
 
 
 def _api_callers() -> list[tuple[str, str]]:
@@ -1317,8 +1617,9 @@ def test_api(operation, role, auth, w, operations):
     path, body = api_request(operation, method, template, w)
     api = Api(w, role, auth)
     before = state()
-    if operation == "training_certificate_record":  # a form with the scan, not JSON
-        response = api.client.post(path, {**body, "scan": SimpleUploadedFile("scan.pdf", MINIMAL_PDF)},
+    if operation in API_FILES:
+        field_name, file_name, content = API_FILES[operation]
+        response = api.client.post(path, {**body, field_name: SimpleUploadedFile(file_name, content)},
                                    headers=api.headers)
     else:
         response = api.call(method, path, body)
@@ -1329,7 +1630,7 @@ def test_api(operation, role, auth, w, operations):
         expected_type = "application/pdf" if operation in PDF_OPERATIONS else "application/json"
         assert response["Content-Type"].startswith(expected_type)
         if rule.writes:
-            assert after["audit"] > before["audit"]
+            _assert_written(rule, before, after)
         return
     assert response["Content-Type"].startswith("application/json")
     if answer is None and role in rule.hidden:
@@ -1337,6 +1638,68 @@ def test_api(operation, role, auth, w, operations):
     if answer is None:
         answer = (401, "core.authentication_required") if role == ANONYMOUS else (403, "core.permission_denied")
     assert (response.status_code, response.json()["code"]) == answer, response.content[:2000]
+    assert after == before, "a refused request wrote something"
+
+
+# --------------------------------------------------------------------------------------------------------
+# SCIM
+# --------------------------------------------------------------------------------------------------------
+
+SCIM_JSON = "application/scim+json"
+SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+SCIM_ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+SCIM_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+SCIM_PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+SCIM_SEARCH = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+def scim_request(key: tuple[str, str], w: World) -> tuple[str, dict | None]:
+    """The URL (and JSON body) that exercises a SCIM_TABLE row: the operator's login, the SCIM group."""
+    name = key[0]
+    kwargs = {
+        "scim:resource_type": {"type_id": "User"}, "scim:schema": {"schema_id": SCIM_USER},
+        "scim:user": {"user_id": w.users["operator"].pk}, "scim:group": {"group_id": w.h.group.pk},
+        "scim:not_found": {"path": "Devices"},
+    }.get(name)
+    url = reverse(name, kwargs=kwargs)
+    bodies = {
+        ("scim:users", "POST"): {
+            "schemas": [SCIM_USER, SCIM_ENTERPRISE], "userName": "pm-scim", "name": {"familyName": "周", "givenName": "杰"},
+            "active": True, "emails": [{"value": "pm-scim@example.com", "type": "work", "primary": True}],
+            SCIM_ENTERPRISE: {"employeeNumber": "PM-E-SCIM", "department": w.assembly.code}},
+        ("scim:users_search", "POST"): {"schemas": [SCIM_SEARCH], "filter": 'userName eq "pm-operator"'},
+        ("scim:user", "PATCH"): {"schemas": [SCIM_PATCH], "Operations": [
+            {"op": "add", "path": "phoneNumbers", "value": [{"value": "+86 512 6666 0000", "type": "work"}]}]},
+        ("scim:groups", "POST"): {"schemas": [SCIM_GROUP], "displayName": "PM 新组"},
+        ("scim:groups_search", "POST"): {"schemas": [SCIM_SEARCH], "filter": 'displayName eq "PM 组"'},
+        ("scim:group", "PATCH"): {"schemas": [SCIM_PATCH], "Operations": [
+            {"op": "add", "path": "members", "value": [{"value": str(w.users["operator"].pk)}]}]},
+        ("scim:search", "POST"): {"schemas": [SCIM_SEARCH]},
+    }
+    return url, bodies.get(key)
+
+
+@pytest.mark.parametrize(("role", "auth"), _api_callers(), ids=lambda value: value)
+@pytest.mark.parametrize("key", list(SCIM_TABLE), ids=lambda key: f"{key[0]}-{key[1]}")
+def test_scim(key, role, auth, w):
+    rule = SCIM_TABLE[key]
+    url, body = scim_request(key, w)
+    api = Api(w, role, auth)
+    kwargs: dict[str, Any] = {"headers": api.headers}
+    if body is not None:
+        kwargs.update(data=json.dumps(body), content_type=SCIM_JSON)
+    before = state()
+    response = getattr(api.client, key[1].lower())(url, **kwargs)
+    after = state()
+    if auth == "token" and role in rule.allowed:
+        assert response.status_code == rule.ok, response.content[:2000]
+        if rule.writes:
+            _assert_written(rule, before, after)
+        return
+    assert response.status_code == (403 if auth == "token" else 401), response.content[:2000]
+    assert response["Content-Type"] == SCIM_JSON
+    assert response.json()["schemas"] == [SCIM_ERROR]
     assert after == before, "a refused request wrote something"
 
 
