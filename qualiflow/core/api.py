@@ -56,13 +56,28 @@ def declare_input_refusals(document: dict[str, Any]) -> None:
                 })
 
 
+def _storable(value: Any) -> bool:
+    """Whether every text in the value can be stored: no NUL character (PostgreSQL text and JSON refuse it)
+    and valid Unicode (a lone surrogate from a JSON escape has no UTF-8 form)."""
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, dict):
+        return all(_storable(key) and _storable(item) for key, item in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return all(_storable(item) for item in value)
+    return True
+
+
 class InputSchema(Schema):
-    """Base of query and body schemas: a moment sent with any UTC offset is read as the same moment in UTC
-    (what the database stores; PostgreSQL refuses offsets beyond 15:59), one with no UTC equivalent is refused."""
+    """Base of query and body schemas. A moment sent with any UTC offset is read as the same moment in UTC
+    (what the database stores; PostgreSQL refuses offsets beyond 15:59), one with no UTC equivalent is refused;
+    text that no database can store is refused instead of failing on our side."""
 
     @field_validator("*", mode="after")
     @classmethod
-    def _moment_in_utc(cls, value: Any) -> Any:
+    def _storable_value(cls, value: Any) -> Any:
+        if not _storable(value):
+            raise ValueError(_("Remove the NUL character or the invalid Unicode from this text."))
         if isinstance(value, dt.datetime) and value.tzinfo is not None:
             try:
                 return value.astimezone(dt.UTC)

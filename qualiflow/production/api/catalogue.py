@@ -20,6 +20,7 @@ from qualiflow.accounts.api_auth import requires
 from qualiflow.accounts.errors import AccountsErrorCode
 from qualiflow.accounts.roles import Perm
 from qualiflow.core.api import (
+    InputSchema,
     PageParams,
     WriteSchema,
     api_field_names,
@@ -221,7 +222,7 @@ class ReasonIn(WriteSchema):
     reason: str = _reason()
 
 
-class ReasonQuery(Schema):
+class ReasonQuery(InputSchema):
     reason: str = _reason()
 
 

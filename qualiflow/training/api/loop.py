@@ -24,7 +24,7 @@ from qualiflow.accounts.api_auth import requires
 from qualiflow.accounts.errors import AccountsErrorCode
 from qualiflow.accounts.permissions import has_perm
 from qualiflow.accounts.roles import Perm
-from qualiflow.core.api import PageParams, WriteSchema, error_responses, page_schema, paginate
+from qualiflow.core.api import InputSchema, PageParams, WriteSchema, error_responses, page_schema, paginate
 from qualiflow.core.errors import CoreErrorCode, NotFound, PermissionDenied, ValidationFailed
 from qualiflow.documents.models import DocumentRevision
 from qualiflow.org import selectors as org_selectors
@@ -310,7 +310,7 @@ class CertificateOut(Schema):
         return bool(obj.scan)
 
 
-class CertificateIn(Schema):
+class CertificateIn(InputSchema):
     employee_id: UUID
     qualification_id: UUID
     number: str = Field(..., min_length=1, max_length=100)
