@@ -18,7 +18,7 @@ from ninja.responses import Status
 
 from qualiflow.accounts.api_auth import requires
 from qualiflow.accounts.roles import Perm
-from qualiflow.core.api import PageParams, WriteSchema, error_responses, page_schema, paginate
+from qualiflow.core.api import InputSchema, PageParams, WriteSchema, error_responses, page_schema, paginate
 from qualiflow.core.errors import NotFound, ValidationFailed
 
 from . import selectors, services
@@ -67,7 +67,7 @@ class RowErrorOut(Schema):
     message: str
 
 
-class UploadIn(Schema):
+class UploadIn(InputSchema):
     kind: KindValue
     source: str = Field(..., min_length=1, max_length=40, description="Code of the source system.")
 
