@@ -1,5 +1,6 @@
 """Settings come from the environment so one build runs the demo, CI and a plant installation."""
 
+import json
 import os
 from pathlib import Path
 
@@ -181,6 +182,15 @@ QUALIFLOW_WORKER_LOOPS = [
 ]
 # NATS JetStream delivery is on when this is set (e.g. nats://127.0.0.1:4222).
 QUALIFLOW_NATS_URL = os.environ.get("QUALIFLOW_NATS_URL", "")
+QUALIFLOW_NATS_STREAM = os.environ.get("QUALIFLOW_NATS_STREAM", "QUALIFLOW")
+QUALIFLOW_NATS_SUBJECT_PREFIX = os.environ.get("QUALIFLOW_NATS_SUBJECT_PREFIX", "qualiflow")
+# Webhook delivery: parallel senders, seconds per request, a worker's hold on what it sends, first back-off.
+QUALIFLOW_DELIVERY_THREADS = int(os.environ.get("QUALIFLOW_DELIVERY_THREADS", "8"))
+QUALIFLOW_DELIVERY_TIMEOUT_SECONDS = float(os.environ.get("QUALIFLOW_DELIVERY_TIMEOUT_SECONDS", "10"))
+QUALIFLOW_DELIVERY_LEASE_SECONDS = float(os.environ.get("QUALIFLOW_DELIVERY_LEASE_SECONDS", "60"))
+QUALIFLOW_DELIVERY_BACKOFF_SECONDS = float(os.environ.get("QUALIFLOW_DELIVERY_BACKOFF_SECONDS", "10"))
+# SCIM groups that grant a role to their members, as JSON: {"QF-Operators": "operator"}.
+QUALIFLOW_SCIM_GROUP_ROLES = json.loads(os.environ.get("QUALIFLOW_SCIM_GROUP_ROLES") or "{}")
 
 LOGGING = {
     "version": 1,
