@@ -1659,7 +1659,7 @@ def scim_request(key: tuple[str, str], w: World) -> tuple[str, dict | None]:
     name = key[0]
     kwargs = {
         "scim:resource_type": {"type_id": "User"}, "scim:schema": {"schema_id": SCIM_USER},
-        "scim:user": {"user_id": w.users["operator"].pk}, "scim:group": {"group_id": w.h.group.pk},
+        "scim:user": {"record_id": w.users["operator"].pk}, "scim:group": {"record_id": w.h.group.pk},
         "scim:not_found": {"path": "Devices"},
     }.get(name)
     url = reverse(name, kwargs=kwargs)

@@ -11,10 +11,10 @@ urlpatterns = [
     path("Schemas/<str:schema_id>", views.schema, name="schema"),
     path("Users", views.users, name="users"),
     path("Users/.search", views.users_search, name="users_search"),
-    path("Users/<str:user_id>", views.user, name="user"),
+    path("Users/<str:record_id>", views.user, name="user"),
     path("Groups", views.groups, name="groups"),
     path("Groups/.search", views.groups_search, name="groups_search"),
-    path("Groups/<str:group_id>", views.group, name="group"),
+    path("Groups/<str:record_id>", views.group, name="group"),
     path(".search", views.search, name="search"),
     re_path(r"^(?P<path>.*)$", views.not_found, name="not_found"),
 ]

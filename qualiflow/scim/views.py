@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -162,22 +163,44 @@ def _int(value: Any, name: str, default: int) -> int:
         raise ScimError(400, _("%(name)s must be a whole number.") % {"name": name}, ScimType.INVALID_VALUE) from None
 
 
-# Per resource type: (scim model, list selector, get selector, representation, version, endpoint name)
-_KINDS = {
-    "Users": (UserModel, selectors.filtered_users, selectors.scim_user_get, representations.user_resource,
-              representations.user_version),
-    "Groups": (GroupModel, selectors.filtered_groups, selectors.scim_group_get, representations.group_resource,
-               representations.group_version),
-}
+@dataclass(frozen=True)
+class _Kind:
+    """What differs between the two resource types; the endpoints themselves are the same."""
+
+    name: str
+    model: type
+    select: Callable
+    get: Callable
+    represent: Callable
+    version: Callable
+    state: Callable
+    create: Callable
+    replace: Callable
+    delete: Callable
 
 
-def _list(request: HttpRequest, kind: str, query: dict[str, Any]) -> HttpResponse:
-    model, select, _get, represent, _version = _KINDS[kind]
+USERS = _Kind(
+    "Users", UserModel, selectors.filtered_users, selectors.scim_user_get, representations.user_resource,
+    representations.user_version, user_state,
+    create=lambda state: services.user_provision(state=state),
+    replace=lambda record, state: services.user_replace(user=record, state=state),
+    delete=lambda record: services.user_deprovision(user=record),
+)
+GROUPS = _Kind(
+    "Groups", GroupModel, selectors.filtered_groups, selectors.scim_group_get, representations.group_resource,
+    representations.group_version, group_state,
+    create=lambda state: services.group_create(state=state),
+    replace=lambda record, state: services.group_replace(group=record, state=state),
+    delete=lambda record: services.group_delete(group=record),
+)
+
+
+def _list(request: HttpRequest, kind: _Kind, query: dict[str, Any]) -> HttpResponse:
     order = str(query.get("sortOrder") or "ascending").lower()
     if order not in ("ascending", "descending"):
         raise ScimError(400, _("sortOrder is ascending or descending."), ScimType.INVALID_VALUE)
-    params = _params(model, query.get("attributes"), query.get("excludedAttributes"))
-    queryset = select(query.get("filter"), sort_by=query.get("sortBy"), descending=order == "descending")
+    params = _params(kind.model, query.get("attributes"), query.get("excludedAttributes"))
+    queryset = kind.select(query.get("filter"), sort_by=query.get("sortBy"), descending=order == "descending")
     start = max(_int(query.get("startIndex"), "startIndex", 1), 1)
     count = min(max(_int(query.get("count"), "count", MAX_RESULTS), 0), MAX_RESULTS)
     total = queryset.count()
@@ -185,90 +208,65 @@ def _list(request: HttpRequest, kind: str, query: dict[str, Any]) -> HttpRespons
     locate = _locator(request)
     return respond({
         "schemas": [LIST_SCHEMA], "totalResults": total, "startIndex": start, "itemsPerPage": len(page),
-        "Resources": [_dump(represent(item, locate), Context.SEARCH_RESPONSE, params) for item in page],
+        "Resources": [_dump(kind.represent(item, locate), Context.SEARCH_RESPONSE, params) for item in page],
     })
 
 
-def _created(request: HttpRequest, kind: str, record) -> HttpResponse:
-    _model, _select, _get, represent, version = _KINDS[kind]
-    resource = represent(record, _locator(request))
-    return respond(_dump(resource, Context.RESOURCE_CREATION_RESPONSE), 201,
-                   {"Location": resource.meta.location, "ETag": version(record)})
+def _one(request: HttpRequest, kind: _Kind, record, scim_ctx: Context, params=None,
+         status: int = 200) -> HttpResponse:
+    resource = kind.represent(record, _locator(request))
+    headers = {"ETag": kind.version(record)}
+    if status == 201:
+        headers["Location"] = resource.meta.location
+    return respond(_dump(resource, scim_ctx, params), status, headers)
 
 
-def _one(request: HttpRequest, kind: str, record, scim_ctx: Context, params=None) -> HttpResponse:
-    _model, _select, _get, represent, version = _KINDS[kind]
-    return respond(_dump(represent(record, _locator(request)), scim_ctx, params), 200, {"ETag": version(record)})
+def _collection_view(kind: _Kind) -> Callable:
+    @scim_endpoint({"GET", "POST"})
+    def collection(request: HttpRequest) -> HttpResponse:
+        if request.method == "GET":
+            return _list(request, kind, request.GET.dict())
+        resource = kind.model.model_validate(_body(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+        return _one(request, kind, kind.create(kind.state(resource)), Context.RESOURCE_CREATION_RESPONSE, status=201)
+
+    return collection
 
 
-@scim_endpoint({"GET", "POST"})
-def users(request: HttpRequest) -> HttpResponse:
-    if request.method == "GET":
-        return _list(request, "Users", request.GET.dict())
-    resource = UserModel.model_validate(_body(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
-    return _created(request, "Users", services.user_provision(state=user_state(resource)))
+def _search_view(kind: _Kind) -> Callable:
+    @scim_endpoint({"POST"})
+    def search(request: HttpRequest) -> HttpResponse:
+        return _list(request, kind, _body(request))
+
+    return search
 
 
-@scim_endpoint({"POST"})
-def users_search(request: HttpRequest) -> HttpResponse:
-    return _list(request, "Users", _body(request))
+def _member_view(kind: _Kind) -> Callable:
+    @scim_endpoint({"GET", "PUT", "PATCH", "DELETE"})
+    def member(request: HttpRequest, record_id: str) -> HttpResponse:
+        record = kind.get(record_id)
+        if request.method == "GET":
+            return _one(request, kind, record, Context.RESOURCE_QUERY_RESPONSE,
+                        _params(kind.model, request.GET.get("attributes"), request.GET.get("excludedAttributes")))
+        _check_version(request, kind.version(record))
+        if request.method == "DELETE":
+            kind.delete(record)
+            return respond(None, 204)
+        if request.method == "PUT":
+            resource = kind.model.model_validate(_body(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+            scim_ctx = Context.RESOURCE_REPLACEMENT_RESPONSE
+        else:
+            patch = PatchOp[kind.model].model_validate(_body(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+            resource = kind.represent(record, _locator(request))
+            patch.patch(resource)
+            scim_ctx = Context.RESOURCE_PATCH_RESPONSE
+        record = kind.replace(record, kind.state(resource))
+        return _one(request, kind, kind.get(str(record.pk)), scim_ctx)
+
+    return member
 
 
-@scim_endpoint({"GET", "PUT", "PATCH", "DELETE"})
-def user(request: HttpRequest, user_id: str) -> HttpResponse:
-    record = selectors.scim_user_get(user_id)
-    if request.method == "GET":
-        return _one(request, "Users", record, Context.RESOURCE_QUERY_RESPONSE,
-                    _params(UserModel, request.GET.get("attributes"), request.GET.get("excludedAttributes")))
-    _check_version(request, representations.user_version(record))
-    if request.method == "DELETE":
-        services.user_deprovision(user=record)
-        return respond(None, 204)
-    if request.method == "PUT":
-        resource = UserModel.model_validate(_body(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
-        scim_ctx = Context.RESOURCE_REPLACEMENT_RESPONSE
-    else:
-        patch = PatchOp[UserModel].model_validate(_body(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
-        resource = representations.user_resource(record, _locator(request))
-        patch.patch(resource)
-        scim_ctx = Context.RESOURCE_PATCH_RESPONSE
-    record = services.user_replace(user=record, state=user_state(resource))
-    return _one(request, "Users", selectors.scim_user_get(str(record.pk)), scim_ctx)
-
-
-@scim_endpoint({"GET", "POST"})
-def groups(request: HttpRequest) -> HttpResponse:
-    if request.method == "GET":
-        return _list(request, "Groups", request.GET.dict())
-    resource = GroupModel.model_validate(_body(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
-    return _created(request, "Groups", services.group_create(state=group_state(resource)))
-
-
-@scim_endpoint({"POST"})
-def groups_search(request: HttpRequest) -> HttpResponse:
-    return _list(request, "Groups", _body(request))
-
-
-@scim_endpoint({"GET", "PUT", "PATCH", "DELETE"})
-def group(request: HttpRequest, group_id: str) -> HttpResponse:
-    record = selectors.scim_group_get(group_id)
-    if request.method == "GET":
-        return _one(request, "Groups", record, Context.RESOURCE_QUERY_RESPONSE,
-                    _params(GroupModel, request.GET.get("attributes"), request.GET.get("excludedAttributes")))
-    _check_version(request, representations.group_version(record))
-    if request.method == "DELETE":
-        services.group_delete(group=record)
-        return respond(None, 204)
-    if request.method == "PUT":
-        resource = GroupModel.model_validate(_body(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
-        scim_ctx = Context.RESOURCE_REPLACEMENT_RESPONSE
-    else:
-        patch = PatchOp[GroupModel].model_validate(_body(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
-        resource = representations.group_resource(record, _locator(request))
-        patch.patch(resource)
-        scim_ctx = Context.RESOURCE_PATCH_RESPONSE
-    record = services.group_replace(group=record, state=group_state(resource))
-    return _one(request, "Groups", selectors.scim_group_get(str(record.pk)), scim_ctx)
+users, users_search, user = _collection_view(USERS), _search_view(USERS), _member_view(USERS)
+groups, groups_search, group = _collection_view(GROUPS), _search_view(GROUPS), _member_view(GROUPS)
 
 
 @scim_endpoint({"GET"})
