@@ -22,6 +22,9 @@ def _junk_bodies(schema: dict) -> list:
         {name: {"nested": ["x"]} for name in properties},
         {**{name: "" for name in properties}, "reason": "x"},
         {"external_refs": {"": "", "a__b": "1", "x": 1}, "reason": "x"},
+        # Text no database stores (PostgreSQL refuses NUL), also inside JSON values.
+        {**{name: "x\x00" for name in properties}, "reason": "x\x00"},
+        {name: {"x\x00": ["\x00"]} for name in properties},
     ]
 
 
@@ -87,7 +90,7 @@ def test_junk_input_to_every_write_never_fails_on_our_side(api, make_user, plant
     # 2 quality event writes; 4 integration writes (webhook create, update, deactivate, redeliver), 5 automation
     # writes (rule create, update, activate, deactivate and the dry run) and 7 import writes (upload, commit,
     # rollback, source create and rename, column and value mapping).
-    assert checked == 8 * 90
+    assert checked == 10 * 90
 
 
 def test_junk_query_parameters_give_4xx(api, admin_user):
