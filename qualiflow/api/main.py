@@ -64,7 +64,9 @@ api.add_router("/documents", documents_api.router)
 api.add_router("/equipment", equipment_api.router)
 api.add_router("/quality", quality_api.router)
 api.add_router("/production", production_api.router)
-api.add_router("/integration", integration_api.router)
+# Reading is checked for the whole router (before the body is read); writing by each operation, since
+# integration sits below accounts.
+api.add_router("/integration", integration_api.router, auth=requires(Perm.INTEGRATION_VIEW))
 api.add_router("/automation", automation_api.router)
 api.add_router("/imports", imports_api.router)
 
